@@ -1,0 +1,33 @@
+"""kubelab: learn Kubernetes with a whole simulated cluster in your notebook.
+
+>>> import kubelab as kl
+>>> c = kl.Cluster(nodes=3, seed=0)
+>>> _ = c.apply("data/replicaset.yaml")  # doctest: +SKIP
+"""
+
+from kubelab.errors import AlreadyExists, Conflict, Invalid, KubelabError, NotFound
+
+__all__ = [
+    "AlreadyExists",
+    "Cluster",
+    "Conflict",
+    "Invalid",
+    "KubelabError",
+    "NotFound",
+    "images",
+    "viz",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Cluster pulls in every component; viz pulls in matplotlib: load them on first use.
+    if name == "Cluster":
+        from kubelab.cluster import Cluster
+
+        return Cluster
+    if name in ("viz", "images"):
+        import importlib
+
+        return importlib.import_module(f"kubelab.{name}")
+    raise AttributeError(f"module 'kubelab' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""API machinery: kinds, names, labels, quantities, defaults and validation of objects."""

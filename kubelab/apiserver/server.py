@@ -1,0 +1,519 @@
+"""kube-apiserver: every read and write of cluster state goes through here.
+
+A request runs the real pipeline: resolve the kind, check the namespace, (for
+learners' input) check the structure against the official schemas, fill API
+defaults, run admission, validate, then write to the store, which notifies
+watchers. Every write is recorded in :attr:`APIServer.audit` with the component
+that made it, so a lesson can show who told whom what.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from kubelab.api import kinds
+from kubelab.api.meta import timestamp
+from kubelab.apiserver import admission
+from kubelab.apiserver.applying import three_way_patch
+from kubelab.apiserver.events import EventRecorder
+from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
+from kubelab.apiserver.store import Store
+from kubelab.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
+from kubelab.sim import Clock, rng
+
+__all__ = ["APIServer", "Client"]
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_NO_STATUS_SUBRESOURCE = {
+    "ConfigMap",
+    "Secret",
+    "Event",
+    "Lease",
+    "Endpoints",
+    "EndpointSlice",
+    "ControllerRevision",
+    "StorageClass",
+    "IngressClass",
+    "LimitRange",
+}
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _pipeline():
+    # Imported lazily: these modules are large and the API server is their only caller.
+    from kubelab.api import defaults, schema, validation
+
+    return defaults.apply_defaults, validation.validate, validation.validate_update, schema
+
+
+class APIServer:
+    """The API server in front of the store.
+
+    Parameters
+    ----------
+    clock : Clock
+        The cluster's clock (timestamps, deletion deadlines).
+    seed : int
+        Seeds generated names and UIDs.
+    """
+
+    def __init__(self, clock: Clock, *, seed: int = 0):
+        self.clock = clock
+        self.store = Store()
+        self._rng = rng(seed, "kube-apiserver")
+        self.audit: list[tuple] = []
+        self.events = EventRecorder(self)
+        self.registries: dict[str, object] = {}  # kind → hooks (e.g. Service IP allocation)
+        self.namespace_checks = True
+
+    def client(self, user: str) -> Client:
+        """A client that identifies itself as ``user`` (a component name, or ``kubectl``)."""
+        return Client(self, user)
+
+    # -- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def resource(kind: str) -> kinds.ResourceType:
+        rt = kinds.lookup(kind)
+        if rt is None:
+            raise BadRequest(f'the server doesn\'t have a resource type "{kind}"')
+        return rt
+
+    def _record(self, user, verb, kind, namespace, name, code=200):
+        self.audit.append((self.clock.now, user, verb, kind, namespace or "", name or "", code))
+
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def generate_name(self, prefix: str) -> str:
+        suffix = "".join(self._rng.choice(_NAME_ALPHABET) for _ in range(5))
+        return prefix[:58] + suffix
+
+    def _namespace_of(self, rt, obj) -> str:
+        if not rt.namespaced:
+            return ""
+        return obj.get("metadata", {}).get("namespace") or "default"
+
+    def _check_namespace(self, rt, ns, pending=()):
+        if not rt.namespaced or not self.namespace_checks or ns in pending:
+            return
+        namespace = self.store.get("Namespace", "", ns)
+        if namespace is None:
+            raise NotFound("namespaces", ns)
+        if namespace["metadata"].get("deletionTimestamp"):
+            raise Forbidden(
+                f"unable to create new content in namespace {ns} because it is being terminated"
+            )
+
+    def _check_version(self, rt, obj):
+        version = obj.get("apiVersion")
+        if version != rt.api_version and version not in rt.also_versions:
+            raise BadRequest(
+                f'resource mapping not found for name: "{obj.get("metadata", {}).get("name", "")}" '
+                f'namespace: "{obj.get("metadata", {}).get("namespace", "")}": no matches for kind '
+                f'"{obj.get("kind")}" in version "{version}"\nensure CRDs are installed first'
+            )
+
+    # -- verbs -----------------------------------------------------------------------------
+    def create(
+        self,
+        obj: dict,
+        *,
+        user: str,
+        dry_run: bool = False,
+        strict: bool = False,
+        pending_namespaces=(),
+    ) -> dict:
+        """Create an object. ``strict``: check the structure (learners' input, not components')."""
+        apply_defaults, validate, _, schema = _pipeline()
+        kind = obj.get("kind")
+        rt = kinds.for_object(obj)
+        if rt is None:
+            raise BadRequest(_unsupported(obj))
+        self._check_version(rt, obj)
+        if strict:
+            schema.raise_for_schema(obj)
+        obj = apply_defaults(obj)
+        meta = obj.setdefault("metadata", {})
+        ns = self._namespace_of(rt, obj)
+        if rt.namespaced:
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = self.generate_name(meta["generateName"])
+        self._check_namespace(rt, ns, pending_namespaces)
+        if kind == "Pod":
+            admission.default_toleration_seconds(obj)
+        errors = validate(obj)
+        if errors:
+            raise Invalid(kind, meta.get("name", ""), errors)
+        if self.store.get(kind, ns, meta["name"]) is not None:
+            raise AlreadyExists(rt.qualified, meta["name"])
+        hooks = self.registries.get(kind)
+        if hooks is not None:
+            hooks.before_create(obj, dry_run=dry_run)
+        if dry_run:
+            return obj
+        meta["uid"] = self.new_uid()
+        meta["creationTimestamp"] = timestamp(self.clock.now)
+        for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            meta.pop(key, None)
+        if "spec" in obj:
+            meta["generation"] = 1
+        if kind == "Pod":
+            admission.init_pod_status(obj)
+        elif kind == "Namespace":
+            obj["status"] = {"phase": "Active"}
+        stored = self.store.put(obj)
+        self._record(user, "create", kind, ns, meta["name"], 201)
+        return stored
+
+    def get(
+        self, kind: str, name: str, namespace: str = "default", *, user: str | None = None
+    ) -> dict:
+        rt = self.resource(kind)
+        ns = namespace or "default" if rt.namespaced else ""
+        obj = self.store.get(rt.kind, ns, name)
+        if user is not None:
+            self._record(user, "get", rt.kind, ns, name, 200 if obj else 404)
+        if obj is None:
+            raise NotFound(rt.qualified, name)
+        return obj
+
+    def list(
+        self,
+        kind: str,
+        namespace: str | None = None,
+        selector=None,
+        field_selector=None,
+        *,
+        user: str | None = None,
+    ) -> list[dict]:
+        """Objects of a kind; ``selector``/``field_selector`` are strings or parsed selectors."""
+        rt = self.resource(kind)
+        ns = namespace if rt.namespaced else None
+        objs = self.store.list(rt.kind, ns)
+        if selector:
+            from kubelab.api import labels
+
+            sel = labels.parse(selector) if isinstance(selector, str) else selector
+            objs = (o for o in objs if sel.matches(o["metadata"].get("labels")))
+        if field_selector:
+            from kubelab.api import fields
+
+            fsel = (
+                fields.parse_field_selector(field_selector)
+                if isinstance(field_selector, str)
+                else field_selector
+            )
+            objs = (o for o in objs if fsel.matches(o))
+        result = list(objs)
+        if user is not None:
+            self._record(user, "list", rt.kind, ns, "", 200)
+        return result
+
+    def update(
+        self,
+        obj: dict,
+        *,
+        user: str,
+        subresource: str | None = None,
+        dry_run: bool = False,
+        strict: bool = False,
+    ) -> dict:
+        """Replace an object (``subresource="status"`` replaces only its status)."""
+        apply_defaults, validate, validate_update, schema = _pipeline()
+        rt = kinds.for_object(obj)
+        if rt is None:
+            raise BadRequest(_unsupported(obj))
+        meta = obj.get("metadata") or {}
+        ns = self._namespace_of(rt, obj)
+        name = meta.get("name", "")
+        old = self.store.get(rt.kind, ns, name)
+        if old is None:
+            raise NotFound(rt.qualified, name)
+        rv = meta.get("resourceVersion")
+        if rv and rv != old["metadata"]["resourceVersion"]:
+            self._record(user, "update", rt.kind, ns, name, 409)
+            raise Conflict(rt.qualified, name)
+        if subresource == "status":
+            new = dict(old)
+            new["status"] = obj.get("status")
+            new["metadata"] = dict(old["metadata"])
+        else:
+            if strict:
+                schema.raise_for_schema(obj)
+            new = apply_defaults(obj)
+            new_meta = new.setdefault("metadata", {})
+            for key in (
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+            ):
+                if key in old["metadata"]:
+                    new_meta[key] = old["metadata"][key]
+                else:
+                    new_meta.pop(key, None)
+            if rt.namespaced:
+                new_meta["namespace"] = ns
+            if rt.kind not in _NO_STATUS_SUBRESOURCE and "status" in old:
+                new["status"] = old["status"]
+            errors = validate_update(new, old) or validate(new)
+            if errors:
+                raise Invalid(rt.kind, name, errors)
+            if "spec" in new and new.get("spec") != old.get("spec"):
+                new_meta["generation"] = old["metadata"].get("generation", 0) + 1
+        if dry_run:
+            return new
+        return self._write(new, user, "update" if subresource is None else "update/status")
+
+    def _write(self, new: dict, user: str, verb: str) -> dict:
+        meta = new["metadata"]
+        kind, ns, name = new["kind"], meta.get("namespace", ""), meta["name"]
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and (
+                kind != "Pod"
+                or meta.get("deletionGracePeriodSeconds") == 0
+                or not new["spec"].get("nodeName")
+            )
+        ):
+            self.store.remove(kind, ns, name)
+            self._record(user, verb, kind, ns, name)
+            return new
+        stored = self.store.put(new)
+        self._record(user, verb, kind, ns, name)
+        return stored
+
+    def patch(
+        self,
+        kind: str,
+        name: str,
+        namespace: str,
+        patch,
+        patch_type: str = "strategic",
+        *,
+        user: str,
+        subresource: str | None = None,
+        dry_run: bool = False,
+    ) -> dict:
+        """Patch an object: ``merge`` (RFC 7386), ``strategic`` or ``json`` (RFC 6902)."""
+        live = self.get(kind, name, namespace)
+        if patch_type == "merge":
+            new = merge_patch(live, patch)
+        elif patch_type == "strategic":
+            new = strategic_merge(copy.deepcopy(live), patch)
+        elif patch_type == "json":
+            new = json_patch(live, patch)
+        else:
+            raise BadRequest(f"unsupported patch type {patch_type!r}")
+        new.setdefault("metadata", {})["resourceVersion"] = live["metadata"]["resourceVersion"]
+        if subresource == "scale":
+            return self.update(new, user=user, dry_run=dry_run)
+        return self.update(new, user=user, subresource=subresource, dry_run=dry_run)
+
+    def apply(
+        self, obj: dict, *, user: str = "kubectl", dry_run: bool = False, pending_namespaces=()
+    ) -> tuple[dict, str]:
+        """``kubectl apply``: create, or three-way merge with the last applied manifest.
+
+        Returns the stored object and ``"created"``, ``"configured"`` or ``"unchanged"``.
+        """
+        rt = kinds.for_object(obj)
+        if rt is None:
+            raise BadRequest(_unsupported(obj))
+        self._check_version(rt, obj)
+        manifest = copy.deepcopy(obj)
+        meta = manifest.setdefault("metadata", {})
+        annotations = dict(meta.get("annotations") or {})
+        annotations.pop(LAST_APPLIED, None)
+        meta["annotations"] = annotations
+        import json
+
+        applied = json.dumps(manifest, separators=(",", ":"), sort_keys=True) + "\n"
+        annotations[LAST_APPLIED] = applied
+        ns = self._namespace_of(rt, manifest)
+        live = self.store.get(rt.kind, ns, meta.get("name", "")) if meta.get("name") else None
+        if live is None:
+            stored = self.create(
+                manifest,
+                user=user,
+                dry_run=dry_run,
+                strict=True,
+                pending_namespaces=pending_namespaces,
+            )
+            return stored, "created"
+        _, _, _, schema = _pipeline()
+        schema.raise_for_schema(manifest)
+        last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
+        last = json.loads(last_text) if last_text else {}
+        merged = strategic_merge(copy.deepcopy(live), three_way_patch(last, manifest))
+        merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
+        candidate = self.update(merged, user=user, dry_run=True)
+        if _same(candidate, live):
+            return live, "unchanged"
+        if dry_run:
+            return candidate, "configured"
+        return self.update(merged, user=user), "configured"
+
+    def delete(
+        self,
+        kind: str,
+        name: str,
+        namespace: str = "default",
+        *,
+        user: str,
+        propagation: str | None = None,
+        grace_period: int | None = None,
+        dry_run: bool = False,
+    ) -> dict | None:
+        """Delete with Kubernetes' semantics: graceful pods, finalizers, cascading policy.
+
+        Returns the object as it is now (with ``deletionTimestamp``) or ``None`` once gone.
+        """
+        rt = self.resource(kind)
+        ns = (namespace or "default") if rt.namespaced else ""
+        obj = self.store.get(rt.kind, ns, name)
+        if obj is None:
+            self._record(user, "delete", rt.kind, ns, name, 404)
+            raise NotFound(rt.qualified, name)
+        if propagation not in (None, "Background", "Foreground", "Orphan"):
+            raise BadRequest(f"unsupported propagation policy {propagation!r}")
+        if dry_run:
+            return obj
+        meta = dict(obj["metadata"])
+        finalizers = list(meta.get("finalizers") or [])
+        if propagation == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        graceful = False
+        if rt.kind == "Pod":
+            node = obj["spec"].get("nodeName")
+            if grace_period is None:
+                grace_period = obj["spec"].get("terminationGracePeriodSeconds", 30)
+            phase = (obj.get("status") or {}).get("phase")
+            graceful = (
+                bool(node)
+                and grace_period > 0
+                and phase not in ("Succeeded", "Failed")
+                and self.store.get("Node", "", node) is not None
+            )
+        if meta.get("deletionTimestamp"):
+            # Already terminating: only a shorter grace period (e.g. --force) changes anything.
+            if (
+                rt.kind == "Pod"
+                and grace_period is not None
+                and grace_period < meta.get("deletionGracePeriodSeconds", 0)
+            ):
+                graceful = grace_period > 0
+            elif finalizers == list(meta.get("finalizers") or []):
+                return obj
+        if not finalizers and not graceful and rt.kind != "Namespace":
+            self.store.remove(rt.kind, ns, name)
+            self._record(user, "delete", rt.kind, ns, name)
+            return None
+        meta["finalizers"] = finalizers
+        if not meta.get("deletionTimestamp") or rt.kind == "Pod":
+            meta["deletionTimestamp"] = timestamp(
+                self.clock.now + (grace_period or 0 if graceful else 0)
+            )
+        meta["deletionGracePeriodSeconds"] = grace_period if graceful else 0
+        if not finalizers:
+            meta.pop("finalizers")
+        new = dict(obj)
+        new["metadata"] = meta
+        if rt.kind == "Namespace":
+            new["status"] = {"phase": "Terminating"}
+        stored = self.store.put(new)
+        self._record(user, "delete", rt.kind, ns, name)
+        return stored
+
+    def bind(self, pod: dict, node_name: str, *, user: str) -> dict:
+        """The ``pods/binding`` subresource: the scheduler's only write to a pod."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        live = self.store.get("Pod", ns, name)
+        if live is None:
+            raise NotFound("pods", name)
+        if live["spec"].get("nodeName"):
+            raise Conflict(
+                "pods/binding",
+                name,
+                f'Operation cannot be fulfilled on pods/binding "{name}": pod {name} is already '
+                f'assigned to node "{live["spec"]["nodeName"]}"',
+            )
+        if live["metadata"].get("deletionTimestamp"):
+            raise Conflict(
+                "pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host"
+            )
+        new = dict(live)
+        new["spec"] = dict(live["spec"], nodeName=node_name)
+        status = dict(live.get("status") or {})
+        from kubelab.api.meta import set_condition
+
+        status["conditions"] = set_condition(
+            status.get("conditions"), {"type": "PodScheduled", "status": "True"}, self.clock.now
+        )
+        new["status"] = status
+        new["metadata"] = dict(live["metadata"])
+        return self._write(new, user, "create/binding")
+
+
+def _same(candidate: dict, live: dict) -> bool:
+    a = dict(
+        candidate,
+        metadata={k: v for k, v in candidate["metadata"].items() if k != "resourceVersion"},
+    )
+    b = dict(live, metadata={k: v for k, v in live["metadata"].items() if k != "resourceVersion"})
+    return a == b
+
+
+def _unsupported(obj: dict) -> str:
+    kind, version = obj.get("kind"), obj.get("apiVersion")
+    supported = ", ".join(sorted(rt.kind for rt in kinds.KINDS))
+    return (
+        f'kind "{kind}" (apiVersion "{version}") is not supported by kubelab; '
+        f"the kinds it simulates are: {supported}"
+    )
+
+
+class Client:
+    """What a component holds: the API server's verbs, signed with the component's name."""
+
+    def __init__(self, server: APIServer, user: str):
+        self.server, self.user = server, user
+
+    def create(self, obj, **kw):
+        return self.server.create(obj, user=self.user, **kw)
+
+    def get(self, kind, name, namespace="default"):
+        return self.server.get(kind, name, namespace, user=self.user)
+
+    def list(self, kind, namespace=None, selector=None, field_selector=None):
+        return self.server.list(kind, namespace, selector, field_selector, user=self.user)
+
+    def update(self, obj, **kw):
+        return self.server.update(obj, user=self.user, **kw)
+
+    def update_status(self, obj):
+        return self.server.update(obj, user=self.user, subresource="status")
+
+    def patch(self, kind, name, namespace, patch, patch_type="strategic", **kw):
+        return self.server.patch(kind, name, namespace, patch, patch_type, user=self.user, **kw)
+
+    def apply(self, obj, **kw):
+        return self.server.apply(obj, user=self.user, **kw)
+
+    def delete(self, kind, name, namespace="default", **kw):
+        return self.server.delete(kind, name, namespace, user=self.user, **kw)
+
+    def bind(self, pod, node_name):
+        return self.server.bind(pod, node_name, user=self.user)
+
+    def event(self, obj, type_, reason, message):
+        """Record a Kubernetes Event about ``obj`` (aggregated by count, like EventRecorder)."""
+        return self.server.events.record(obj, type_, reason, message, source=self.user)

@@ -1,0 +1,262 @@
+"""``kl.Cluster``: a whole simulated Kubernetes cluster, wired together.
+
+The cluster owns one clock and one API server; every component (scheduler,
+controllers, kubelets) is built on the same :class:`~kubelab.controllers.Context`
+and talks to the others only through the API server.
+
+Examples
+--------
+>>> import kubelab as kl
+>>> c = kl.Cluster(nodes=2, seed=0)
+>>> [n["metadata"]["name"] for n in c.list("nodes")]
+['node-1', 'node-2']
+>>> _ = c.apply('''
+... apiVersion: v1
+... kind: Pod
+... metadata: {name: web, labels: {app: web}}
+... spec:
+...   containers: [{name: nginx, image: "nginx:1.25"}]
+... ''')
+>>> c.run(30).get("pod", "web")["status"]["phase"]
+'Running'
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from kubelab.apiserver import APIServer
+from kubelab.client import InformerFactory
+from kubelab.controllers import Context
+from kubelab.errors import AlreadyExists, Invalid, KubelabError, NotFound
+from kubelab.sim import Clock
+
+__all__ = ["Cluster"]
+
+_SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+class Cluster:
+    """A simulated cluster: control plane plus ``nodes`` worker nodes.
+
+    Parameters
+    ----------
+    nodes : int or list of dict
+        How many worker nodes (``node-1`` … ``node-N``), or Node manifests for custom
+        capacity, labels and taints.
+    seed : int, keyword-only
+        Fixes every random choice: the same seed and calls give the same history.
+    images : ImageCatalog or dict, optional
+        The image catalogue (defaults to the course's, ``data/images.yaml``).
+    """
+
+    def __init__(self, nodes: int | list[dict] = 3, *, seed: int = 0, images=None):
+        from kubelab.controllers.manager import CONTROLLERS
+        from kubelab.images import ImageCatalog
+        from kubelab.kubelet import Kubelet
+        from kubelab.observe import Recorder
+        from kubelab.scheduler import Scheduler
+
+        self.seed = seed
+        self.clock = Clock()
+        self.api = APIServer(self.clock, seed=seed)
+        for ns in _SYSTEM_NAMESPACES:
+            self.api.create(
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                user="kube-apiserver",
+            )
+        self.informers = InformerFactory(self.api)
+        self.images = ImageCatalog.coerce(images)
+        self.ctx = Context(
+            self.clock, self.api, self.informers, seed, config={"images": self.images}
+        )
+        self.recorder = Recorder(self.ctx)
+        self.scheduler = Scheduler(self.ctx)
+        self.controllers = {cls.name: cls(self.ctx) for cls in CONTROLLERS}
+        self._kubelet_class = Kubelet
+        self.kubelets: dict[str, Kubelet] = {}
+        for manifest in _node_manifests(nodes):
+            self.add_node(manifest)
+
+    # -- time --------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the cluster started."""
+        return self.clock.now
+
+    def run(self, seconds: float) -> Cluster:
+        """Advance simulated time by ``seconds``, running every component. Chainable."""
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        self.clock.run_until(self.clock.now + seconds)
+        return self
+
+    def run_until(self, condition: Callable[[Cluster], bool], *, timeout: float) -> Cluster:
+        """Advance until ``condition(cluster)`` holds; ``TimeoutError`` after ``timeout`` seconds."""
+        if condition(self):
+            return self
+        deadline = self.clock.now + timeout
+        if self.clock.run_until(deadline, lambda: condition(self)):
+            return self
+        raise TimeoutError(
+            f"condition not met within {timeout:g} simulated seconds (now t={self.now:g}s)"
+        )
+
+    # -- objects -----------------------------------------------------------------------------
+    def apply(self, source) -> list[dict]:
+        """Create or update objects, like ``kubectl apply -f``; returns the stored objects."""
+        return [copy.deepcopy(obj) for obj, _action, _doc in self.apply_documents(source)]
+
+    def apply_documents(self, source, *, dry_run: bool = False) -> list[tuple[dict, str, object]]:
+        """Like :meth:`apply`, with each object's action (created/configured/unchanged) and document.
+
+        Every document is checked before any is written: an invalid one changes nothing.
+        """
+        from kubelab.api.loader import load
+
+        docs = load(source)
+        pending: set[str] = set()
+        for doc in docs:
+            try:
+                self.api.apply(doc.obj, dry_run=True, pending_namespaces=pending)
+            except KubelabError as error:
+                raise _with_origin(error, doc) from None
+            if doc.obj.get("kind") == "Namespace":
+                pending.add(doc.obj["metadata"].get("name", ""))
+        if dry_run:
+            return [(doc.obj, "created (dry run)", doc) for doc in docs]
+        results = []
+        for doc in docs:
+            try:
+                obj, action = self.api.apply(doc.obj)
+            except KubelabError as error:
+                raise _with_origin(error, doc) from None
+            results.append((obj, action, doc))
+        return results
+
+    def get(self, kind: str, name: str, namespace: str = "default") -> dict:
+        """The object as the API server returns it (a copy: changing it changes nothing)."""
+        return copy.deepcopy(self.api.get(kind, name, namespace, user="kubectl"))
+
+    def list(
+        self, kind: str, namespace: str | None = "default", selector: str | None = None
+    ) -> list[dict]:
+        """Objects of a kind, sorted by namespace and name; ``namespace=None`` means all namespaces."""
+        objs = self.api.list(kind, namespace, selector, user="kubectl")
+        objs.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        return copy.deepcopy(objs)
+
+    def delete(
+        self, kind: str, name: str, namespace: str = "default", propagation: str = "Background"
+    ):
+        """Delete with Kubernetes' cascading semantics (``Background``, ``Foreground``, ``Orphan``)."""
+        result = self.api.delete(kind, name, namespace, user="kubectl", propagation=propagation)
+        return copy.deepcopy(result)
+
+    def kubectl(self, command: str) -> str:
+        """Run a kubectl command line (without the word ``kubectl``); returns what kubectl prints."""
+        from kubelab.kubectl import run
+
+        return run(self, command)
+
+    # -- machines ----------------------------------------------------------------------------
+    def add_node(self, manifest_or_name: dict | str) -> dict:
+        """Join a new worker node; its kubelet registers it with the API server."""
+        manifest = _node_manifest(manifest_or_name)
+        name = manifest["metadata"]["name"]
+        if name in self.kubelets:
+            raise AlreadyExists("nodes", name)
+        kubelet = self._kubelet_class(self.ctx, manifest)
+        self.kubelets[name] = kubelet
+        kubelet.start()
+        return copy.deepcopy(self.api.get("Node", name))
+
+    def remove_node(self, name: str) -> None:
+        """Shut the node down and delete its Node object (its pods are garbage-collected)."""
+        kubelet = self._kubelet(name)
+        kubelet.stop()
+        del self.kubelets[name]
+        self.api.delete("Node", name, user="kubectl")
+
+    def fail_node(self, name: str) -> None:
+        """The node's kubelet stops: no heartbeats, no pods. The control plane finds out itself."""
+        self._kubelet(name).stop()
+
+    def restore_node(self, name: str) -> None:
+        """The node's kubelet comes back and resumes heartbeats."""
+        self._kubelet(name).start()
+
+    def kill_pod(self, name: str, namespace: str = "default") -> None:
+        """The pod disappears as if its node lost it; controllers react."""
+        pod = self.api.get("Pod", name, namespace)
+        kubelet = self.kubelets.get(pod["spec"].get("nodeName") or "")
+        if kubelet is not None and hasattr(kubelet, "lose_pod"):
+            kubelet.lose_pod(pod)
+        else:
+            self.api.delete("Pod", name, namespace, user="kubelab", grace_period=0)
+
+    def _kubelet(self, name: str):
+        try:
+            return self.kubelets[name]
+        except KeyError:
+            raise NotFound("nodes", name) from None
+
+    # -- seeing ------------------------------------------------------------------------------
+    @property
+    def history(self):
+        """Tidy DataFrame: one row per (time, object) change of workload state."""
+        return self.recorder.frame()
+
+    @property
+    def events(self):
+        """DataFrame of Kubernetes Events: time, namespace, kind, name, type, reason, message."""
+        from kubelab.observe import events_frame
+
+        return events_frame(self.api)
+
+    @property
+    def audit(self):
+        """DataFrame of every request the API server served: who (user) did what (verb) to what."""
+        from kubelab.observe import audit_frame
+
+        return audit_frame(self.api)
+
+    @property
+    def graph(self):
+        """A ``networkx.MultiDiGraph`` of the current state (runs-on, owned-by, selects, routes-to)."""
+        from kubelab.observe import cluster_graph
+
+        return cluster_graph(self.api)
+
+    def __repr__(self) -> str:
+        pods = self.api.store.count("Pod")
+        return f"<kubelab.Cluster nodes={len(self.kubelets)} pods={pods} t={self.now:g}s seed={self.seed}>"
+
+
+def _node_manifest(manifest_or_name) -> dict:
+    if isinstance(manifest_or_name, str):
+        return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": manifest_or_name}}
+    manifest = copy.deepcopy(manifest_or_name)
+    if manifest.get("kind", "Node") != "Node" or not manifest.get("metadata", {}).get("name"):
+        raise Invalid(message="error: a node manifest needs kind: Node and metadata.name")
+    manifest.setdefault("apiVersion", "v1")
+    manifest.setdefault("kind", "Node")
+    return manifest
+
+
+def _node_manifests(nodes) -> list[dict]:
+    if isinstance(nodes, int):
+        if nodes < 0:
+            raise ValueError("nodes must be >= 0")
+        return [_node_manifest(f"node-{i}") for i in range(1, nodes + 1)]
+    return [_node_manifest(n) for n in nodes]
+
+
+def _with_origin(error: KubelabError, doc) -> KubelabError:
+    """Add kubectl's ``error when creating "file.yaml":`` context to a server error."""
+    origin = getattr(doc, "origin", "<string>")
+    if isinstance(error, Invalid) or origin == "<string>":
+        return error
+    error.message = f'error when creating "{origin}": {error.message}'
+    return error
