@@ -91,7 +91,7 @@ def is_qualified_name(value: str) -> list[str]:
         errs.append("name part must be non-empty")
     elif len(name) > 63:
         errs.append("name part " + _max_len(63))
-    if name and not _QNAME_RE.match(name):
+    if not _QNAME_RE.match(name):
         errs.append(
             "name part "
             + regex_error(
