@@ -1,0 +1,307 @@
+"""Structural validation against the official OpenAPI-derived JSON schemas.
+
+Before the API server validates an object's *meaning* it must decode it into Go
+structs. Decoding refuses two kinds of mistake, and this module finds both with the
+strict JSON schemas of Kubernetes 1.37 shipped by ``kubernetes-validate``:
+
+* **unknown fields** (``imagee``, ``contianers``): the server's strict field
+  validation answers ``strict decoding error: unknown field "spec.containers[0].imagee"``;
+* **wrong types** (a string where a list belongs, annotations written as a list): Go's
+  JSON decoder answers ``json: cannot unmarshal string into Go struct field ...``.
+
+Missing required fields are reported by :func:`check` too, but are not raised here:
+the API server reports them in validation (``spec.containers: Required value``).
+``null`` is accepted anywhere, as Go's decoder accepts it.
+
+One :class:`jsonschema.Draft202012Validator` is built per kind and cached, with
+``$ref`` resolved through a :mod:`referencing` registry, so a check costs a fraction of
+a millisecond (``kubernetes_validate.validate`` rebuilds everything on every call).
+
+Examples
+--------
+>>> pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+...        "spec": {"containers": [{"name": "app", "imagee": "nginx"}]}}
+>>> [str(p) for p in check(pod)]
+['unknown field "spec.containers[0].imagee"']
+>>> raise_for_schema(pod, "pod.yaml")
+Traceback (most recent call last):
+...
+kubelab.errors.BadRequest: Error from server (BadRequest): error when creating "pod.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imagee"
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from kubelab.api.kinds import KINDS
+from kubelab.errors import BadRequest
+
+__all__ = [
+    "KUBERNETES_VERSION",
+    "SchemaProblem",
+    "check",
+    "raise_for_schema",
+    "schema_dir",
+]
+
+KUBERNETES_VERSION = "1.37"
+
+UNKNOWN_FIELD = "unknown field"
+WRONG_TYPE = "wrong type"
+REQUIRED = "required"
+INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One structural problem: where (``path`` as a tuple and as text), what, how worded.
+
+    ``reason`` is ``"unknown field"``, ``"wrong type"``, ``"required"`` or ``"invalid"``;
+    ``message`` is the upstream wording for that one problem.
+    """
+
+    location: tuple[str | int, ...]
+    reason: str
+    message: str
+
+    @property
+    def path(self) -> str:
+        """``spec.containers[0].image`` style, as the API server prints field paths."""
+        return format_path(self.location)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def format_path(location: tuple[str | int, ...]) -> str:
+    """Join a location as Kubernetes prints it.
+
+    Examples
+    --------
+    >>> format_path(("spec", "containers", 0, "ports"))
+    'spec.containers[0].ports'
+    """
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def schema_dir() -> str:
+    """Folder of the strict schemas for :data:`KUBERNETES_VERSION`."""
+    import kubernetes_validate
+
+    root = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    return os.path.join(root, f"v{KUBERNETES_VERSION}.0-local-strict")
+
+
+@cache
+def _definitions() -> dict:
+    with open(os.path.join(schema_dir(), "_definitions.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+@cache
+def _registry() -> Registry:
+    return Resource.from_contents(_definitions()) @ Registry()
+
+
+def _schema_file(kind: str, api_version: str) -> str:
+    group, _, version = api_version.rpartition("/")
+    prefix = f"-{group.split('.')[0]}" if group else ""
+    return f"{kind.lower()}{prefix}-{version}.json"
+
+
+_SERVED = {
+    (rt.kind, api_version) for rt in KINDS for api_version in (rt.api_version, *rt.also_versions)
+}
+
+
+@cache
+def _validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator | None:
+    path = os.path.join(schema_dir(), _schema_file(kind, api_version))
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        schema = json.load(f)
+    registry = Resource.from_contents(schema) @ _registry()
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+# --------------------------------------------------------------------------- Go types
+
+
+def _def_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def _resolve(schema: dict) -> tuple[dict, str | None]:
+    """Follow ``$ref`` to the definition; also return the definition's name."""
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema, None
+    name = _def_name(ref)
+    return _definitions()["$defs"][name], name
+
+
+def _go_type(schema: dict) -> str:
+    """How Go prints the type a schema stands for: ``[]v1.ContainerPort``, ``map[string]string``."""
+    if "$ref" in schema:
+        *_, package, name = _def_name(schema["$ref"]).split(".")
+        return f"{package}.{name}"
+    types = schema.get("type", [])
+    kind = next((t for t in ([types] if isinstance(types, str) else types) if t != "null"), "")
+    if kind == "array":
+        return "[]" + _go_type(schema.get("items", {}))
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        return "map[string]" + (_go_type(values) if isinstance(values, dict) else "interface {}")
+    if kind == "integer":
+        return {"int32": "int32", "int64": "int64"}.get(schema.get("format", ""), "int")
+    return {"string": "string", "boolean": "bool", "number": "float64"}.get(kind, "interface {}")
+
+
+def _json_type(value: Any, target: str) -> str:
+    """Go's name for the JSON value (``number 1.5`` when it cannot become an integer)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not value.is_integer() and target.startswith("int"):
+            return f"number {value!r}"
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), "value")
+
+
+def _type_message(kind: str, root: dict, location: tuple, value: Any) -> str:
+    """``json: cannot unmarshal <value> into Go struct field <Struct>.<path> of type <T>``."""
+    schema, owner, struct, fields = root, kind, kind, []
+    for part in location:
+        schema, name = _resolve(schema)
+        if name is not None:
+            owner = name.rsplit(".", 1)[-1]
+        if isinstance(part, int):
+            schema = schema.get("items", {})
+        elif part in schema.get("properties", {}):
+            fields.append(part)
+            schema = schema["properties"][part]
+            struct = owner
+        else:  # a map value: Go names the map field, not the key
+            extra = schema.get("additionalProperties")
+            schema = extra if isinstance(extra, dict) else {}
+    target = _go_type(schema)
+    field = ".".join(fields)
+    return (
+        f"json: cannot unmarshal {_json_type(value, target)} into Go struct field "
+        f"{struct}.{field} of type {target}"
+    )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _problems(kind: str, root: dict, error: jsonschema.ValidationError) -> list[SchemaProblem]:
+    location = tuple(error.absolute_path)
+    keyword = error.validator
+    if keyword == "additionalProperties" and isinstance(error.instance, dict):
+        known = error.schema.get("properties", {})
+        return [
+            SchemaProblem(
+                (*location, key),
+                UNKNOWN_FIELD,
+                f'unknown field "{format_path((*location, key))}"',
+            )
+            for key in error.instance
+            if key not in known
+        ]
+    if keyword in ("type", "oneOf"):
+        if error.instance is None:  # Go decodes null into the zero value
+            return []
+        return [
+            SchemaProblem(location, WRONG_TYPE, _type_message(kind, root, location, error.instance))
+        ]
+    if keyword == "required":
+        return [
+            SchemaProblem(
+                (*location, key), REQUIRED, f"{format_path((*location, key))}: Required value"
+            )
+            for key in error.validator_value
+            if key not in error.instance
+        ]
+    if keyword == "enum" and location in (("apiVersion",), ("kind",)):
+        return []  # which kinds exist is the API server's business
+    return [SchemaProblem(location, INVALID, f"{format_path(location)}: {error.message}")]
+
+
+def check(obj: dict) -> list[SchemaProblem]:
+    """Every structural problem of ``obj``, in document order (keys sorted, as JSON is sent).
+
+    Kinds kubelab does not serve, and objects without ``apiVersion``/``kind``, give ``[]``.
+
+    Examples
+    --------
+    >>> svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+    ...        "spec": {"ports": "80", "selector": {"app": "web"}}}
+    >>> print(check(svc)[0])
+    json: cannot unmarshal string into Go struct field ServiceSpec.spec.ports of type []v1.ServicePort
+    >>> check({"apiVersion": "example.com/v1", "kind": "Widget"})
+    []
+    """
+    if not isinstance(obj, dict):
+        return []
+    kind, api_version = obj.get("kind"), obj.get("apiVersion")
+    if (kind, api_version) not in _SERVED:
+        return []
+    validator = _validator(kind, api_version)
+    if validator is None:
+        return []
+    root = validator.schema
+    found = [p for e in validator.iter_errors(obj) for p in _problems(kind, root, e)]
+    return sorted(found, key=lambda p: (p.location, p.reason))
+
+
+def raise_for_schema(obj: dict, origin: str | None = None, *, verb: str = "creating") -> None:
+    """Raise :class:`~kubelab.errors.BadRequest` as the API server's decoder would.
+
+    A wrong type wins (Go's decoder stops at the first one); otherwise every unknown
+    field is listed, joined with ``", "``. Missing required fields are left to
+    semantic validation. ``origin`` is the manifest file (``<...>`` pseudo-origins are
+    not printed); ``verb`` is kubectl's ``creating``/``patching``/``replacing``.
+
+    Examples
+    --------
+    >>> deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+    ...           "spec": {"replica": 3, "selector": {"matchLabels": {"app": "web"}},
+    ...                    "template": {"metadata": {"labels": {"app": "web"}},
+    ...                                 "spec": {"containers": [{"name": "a", "image": "x",
+    ...                                                          "port": 80}]}}}}
+    >>> raise_for_schema(deploy)
+    Traceback (most recent call last):
+    ...
+    kubelab.errors.BadRequest: Error from server (BadRequest): Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica", unknown field "spec.template.spec.containers[0].port"
+    """
+    problems = check(obj)
+    wrong = [p for p in problems if p.reason in (WRONG_TYPE, INVALID)]
+    unknown = [p for p in problems if p.reason == UNKNOWN_FIELD]
+    if not wrong and not unknown:
+        return
+    kind = obj["kind"]
+    version = obj["apiVersion"].rpartition("/")[2]
+    detail = (
+        wrong[0].message
+        if wrong
+        else "strict decoding error: " + ", ".join(p.message for p in unknown)
+    )
+    prefix = f'error when {verb} "{origin}": ' if origin and not origin.startswith("<") else ""
+    raise BadRequest(
+        f'{prefix}{kind} in version "{version}" cannot be handled as a {kind}: {detail}'
+    )
