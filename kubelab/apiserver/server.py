@@ -44,7 +44,7 @@ def _pipeline():
     # Imported lazily: these modules are large and the API server is their only caller.
     from kubelab.api import defaults, schema, validation
 
-    return defaults.apply_defaults, validation.validate, validation.validate_update, schema
+    return defaults, validation.validate, validation.validate_update, schema
 
 
 class APIServer:
@@ -125,7 +125,7 @@ class APIServer:
         pending_namespaces=(),
     ) -> dict:
         """Create an object. ``strict``: check the structure (learners' input, not components')."""
-        apply_defaults, validate, _, schema = _pipeline()
+        defaults, validate, _, schema = _pipeline()
         kind = obj.get("kind")
         rt = kinds.for_object(obj)
         if rt is None:
@@ -133,7 +133,9 @@ class APIServer:
         self._check_version(rt, obj)
         if strict:
             schema.raise_for_schema(obj)
-        obj = apply_defaults(obj)
+        obj = defaults.apply_defaults(obj)
+        if kind == "Namespace":
+            obj = defaults.prepare_for_create(obj)
         meta = obj.setdefault("metadata", {})
         ns = self._namespace_of(rt, obj)
         if rt.namespaced:
@@ -163,8 +165,6 @@ class APIServer:
             meta["generation"] = 1
         if kind == "Pod":
             admission.init_pod_status(obj)
-        elif kind == "Namespace":
-            obj["status"] = {"phase": "Active"}
         stored = self.store.put(obj)
         self._record(user, "create", kind, ns, meta["name"], 201)
         return stored
@@ -223,7 +223,7 @@ class APIServer:
         strict: bool = False,
     ) -> dict:
         """Replace an object (``subresource="status"`` replaces only its status)."""
-        apply_defaults, validate, validate_update, schema = _pipeline()
+        defaults, validate, validate_update, schema = _pipeline()
         rt = kinds.for_object(obj)
         if rt is None:
             raise BadRequest(_unsupported(obj))
@@ -244,7 +244,7 @@ class APIServer:
         else:
             if strict:
                 schema.raise_for_schema(obj)
-            new = apply_defaults(obj)
+            new = defaults.apply_defaults(obj)
             new_meta = new.setdefault("metadata", {})
             for key in (
                 "uid",
@@ -413,7 +413,11 @@ class APIServer:
                 graceful = grace_period > 0
             elif finalizers == list(meta.get("finalizers") or []):
                 return obj
-        if not finalizers and not graceful and rt.kind != "Namespace":
+        if (
+            not finalizers
+            and not graceful
+            and (rt.kind != "Namespace" or not _spec_finalizers(obj))
+        ):
             self.store.remove(rt.kind, ns, name)
             self._record(user, "delete", rt.kind, ns, name)
             return None
@@ -461,6 +465,20 @@ class APIServer:
         new["status"] = status
         new["metadata"] = dict(live["metadata"])
         return self._write(new, user, "create/binding")
+
+
+def _spec_finalizers(obj: dict) -> list:
+    return (obj.get("spec") or {}).get("finalizers") or [] if obj["kind"] == "Namespace" else []
+
+
+def _finalized(obj: dict) -> bool:
+    """A deleting object is removed once no finalizer holds it (a pod: once its kubelet let go)."""
+    meta = obj["metadata"]
+    if meta.get("finalizers") or _spec_finalizers(obj):
+        return False
+    if obj["kind"] == "Pod":
+        return meta.get("deletionGracePeriodSeconds") == 0 or not obj["spec"].get("nodeName")
+    return True
 
 
 def _same(candidate: dict, live: dict) -> bool:
