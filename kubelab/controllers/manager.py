@@ -1,0 +1,34 @@
+"""kube-controller-manager: the controllers a cluster runs, in start order.
+
+``kl.Cluster`` instantiates every class in :data:`CONTROLLERS` with its
+:class:`~kubelab.controllers.base.Context`. Order matters only for ties at the same
+simulated instant (earlier controllers subscribe to informers first).
+
+Examples
+--------
+>>> [cls.name for cls in CONTROLLERS][:2]
+['replicaset-controller', 'replication-controller']
+"""
+
+from __future__ import annotations
+
+from kubelab.controllers.base import Controller
+from kubelab.controllers.garbagecollector import GarbageCollector
+from kubelab.controllers.namespace import NamespaceController
+from kubelab.controllers.nodelifecycle import NodeLifecycleController
+from kubelab.controllers.podgc import PodGCController
+from kubelab.controllers.replicaset import ReplicaSetController
+from kubelab.controllers.replication import ReplicationManager
+from kubelab.controllers.tainteviction import TaintEvictionController
+
+__all__ = ["CONTROLLERS"]
+
+CONTROLLERS: list[type[Controller]] = [
+    ReplicaSetController,
+    ReplicationManager,
+    GarbageCollector,
+    NodeLifecycleController,
+    TaintEvictionController,
+    NamespaceController,
+    PodGCController,
+]
