@@ -134,6 +134,8 @@ class APIServer:
         if strict:
             schema.raise_for_schema(obj)
         obj = defaults.apply_defaults(obj)
+        if kind == "Secret":
+            _merge_string_data(obj)
         if kind == "Namespace":
             obj = defaults.prepare_for_create(obj)
         meta = obj.setdefault("metadata", {})
@@ -245,6 +247,8 @@ class APIServer:
             if strict:
                 schema.raise_for_schema(obj)
             new = defaults.apply_defaults(obj)
+            if rt.kind == "Secret":
+                _merge_string_data(new)
             new_meta = new.setdefault("metadata", {})
             for key in (
                 "uid",
@@ -327,6 +331,8 @@ class APIServer:
         if rt is None:
             raise BadRequest(_unsupported(obj))
         self._check_version(rt, obj)
+        _, _, _, schema = _pipeline()
+        schema.raise_for_schema(obj)
         manifest = copy.deepcopy(obj)
         meta = manifest.setdefault("metadata", {})
         annotations = dict(meta.get("annotations") or {})
@@ -347,8 +353,6 @@ class APIServer:
                 pending_namespaces=pending_namespaces,
             )
             return stored, "created"
-        _, _, _, schema = _pipeline()
-        schema.raise_for_schema(manifest)
         last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
         last = json.loads(last_text) if last_text else {}
         merged = strategic_merge(copy.deepcopy(live), three_way_patch(last, manifest))
@@ -465,6 +469,18 @@ class APIServer:
         new["status"] = status
         new["metadata"] = dict(live["metadata"])
         return self._write(new, user, "create/binding")
+
+
+def _merge_string_data(secret: dict) -> None:
+    """``stringData`` is write-only: the API server base64-encodes it into ``data``."""
+    import base64
+
+    string_data = secret.pop("stringData", None)
+    if string_data:
+        data = dict(secret.get("data") or {})
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        secret["data"] = data
 
 
 def _spec_finalizers(obj: dict) -> list:

@@ -1,0 +1,34 @@
+"""Shared fixtures. Plots draw off-screen; kubectl raises internal errors instead of hiding them."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _kubectl_raises_internal_errors(monkeypatch):
+    # Learners see a one-line message for a kubelab bug; tests must see the traceback.
+    try:
+        import kubelab.kubectl as kubectl
+    except ImportError:
+        return
+    if hasattr(kubectl, "RAISE_INTERNAL_ERRORS"):
+        monkeypatch.setattr(kubectl, "RAISE_INTERNAL_ERRORS", True)
+
+
+@pytest.fixture
+def api():
+    """A bare API server on its own clock, with the system namespaces."""
+    from kubelab.apiserver import APIServer
+    from kubelab.sim import Clock
+
+    server = APIServer(Clock(), seed=0)
+    for ns in ("default", "kube-system"):
+        server.create(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, user="test"
+        )
+    return server
