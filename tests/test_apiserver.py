@@ -57,13 +57,13 @@ def test_missing_namespace_is_not_found(api):
 
 
 def test_unsupported_kind_and_version_are_refused_clearly(api):
-    with pytest.raises(BadRequest, match='kind "StatefulSet".*not supported by kubelab'):
+    with pytest.raises(BadRequest, match=r'kind "StatefulSet".*not supported by kubelab'):
         api.create(
             {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}},
             user="kubectl",
         )
     with pytest.raises(
-        BadRequest, match='no matches for kind "Deployment" in version "extensions/v1beta1"'
+        BadRequest, match=r'no matches for kind "Deployment" in version "extensions/v1beta1"'
     ):
         api.create(
             {"apiVersion": "extensions/v1beta1", "kind": "Deployment", "metadata": {"name": "d"}},

@@ -133,7 +133,7 @@ def test_invalid_document_in_a_batch_changes_nothing():
     c = kl.Cluster(nodes=1, seed=0)
     bad = FRONTEND + "\n---\n" + FRONTEND.replace("name: frontend", "name: Front_End", 1)
     before = c.api.store.revision
-    with pytest.raises(kl.Invalid, match='The ReplicaSet "Front_End" is invalid: metadata.name'):
+    with pytest.raises(kl.Invalid, match=r'The ReplicaSet "Front_End" is invalid: metadata\.name'):
         c.apply(bad)
     assert c.api.store.revision == before
     assert c.list("rs") == []
