@@ -26,8 +26,15 @@ def __getattr__(name):
         from kubelab.cluster import Cluster
 
         return Cluster
-    if name in ("viz", "images"):
+    if name in ("viz", "images", "magic"):
         import importlib
 
         return importlib.import_module(f"kubelab.{name}")
     raise AttributeError(f"module 'kubelab' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython):
+    """``%load_ext kubelab``: the ``%kubectl`` magic on the notebook's current cluster."""
+    from kubelab.magic import load_ipython_extension as load
+
+    load(ipython)

@@ -265,7 +265,9 @@ class APIServer:
                 new_meta["namespace"] = ns
             if rt.kind not in _NO_STATUS_SUBRESOURCE and "status" in old:
                 new["status"] = old["status"]
-            errors = validate_update(new, old) or validate(new)
+            if rt.kind == "Pod":
+                admission.default_toleration_seconds(new)
+            errors = validate_update(new, old)  # includes validate(new), as upstream
             if errors:
                 raise Invalid(rt.kind, name, errors)
             if "spec" in new and new.get("spec") != old.get("spec"):
