@@ -225,7 +225,7 @@ class APIServer:
         strict: bool = False,
     ) -> dict:
         """Replace an object (``subresource="status"`` replaces only its status)."""
-        defaults, validate, validate_update, schema = _pipeline()
+        defaults, _, validate_update, schema = _pipeline()
         rt = kinds.for_object(obj)
         if rt is None:
             raise BadRequest(_unsupported(obj))
