@@ -33,15 +33,20 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import jsonschema
-from referencing import Registry, Resource
+# jsonschema imports rfc3987_syntax (when installed) only to check "iri" formats, which
+# no Kubernetes schema uses; building its grammars costs ~4 s per process, paid by every
+# notebook kernel. jsonschema skips that checker when the import fails.
+sys.modules.setdefault("rfc3987_syntax", None)
+import jsonschema  # noqa: E402
+from referencing import Registry, Resource  # noqa: E402
 
-from kubelab.api.kinds import KINDS
-from kubelab.errors import BadRequest
+from kubelab.api.kinds import KINDS  # noqa: E402
+from kubelab.errors import BadRequest  # noqa: E402
 
 __all__ = [
     "KUBERNETES_VERSION",
