@@ -47,9 +47,10 @@ from kubelab.errors import KubelabError, NotFound
 
 __all__ = ["ReplicaSetController"]
 
-# Status-only pod changes (readiness) of big sets are batched: one sync per second at most,
-# so 10,000 pods turning Ready one by one do not cost 10,000 full syncs.
-_BIG_SET, _STATUS_BATCH_SECONDS = 500, 1.0
+# Readiness changes of sets above 50 pods are batched into one status sync per half second,
+# so 10,000 pods turning Ready one by one do not cost 10,000 full syncs. Teaching-sized
+# sets update at once, like upstream.
+_BIG_SET, _STATUS_BATCH_SECONDS = 50, 0.5
 
 
 class ReplicaSetController(Controller):
@@ -134,7 +135,9 @@ class ReplicaSetController(Controller):
             )
             if structural:
                 self.enqueue_object(owner)
-            else:
+            elif is_pod_ready(old) != is_pod_ready(new):
+                # Other status changes (binding, ContainerCreating...) cannot change the
+                # set's counts: skipping them saves a sync per pod transition.
                 self._enqueue_status(owner)
             min_ready = owner["spec"].get("minReadySeconds") or 0
             if min_ready and not is_pod_ready(old) and is_pod_ready(new):
