@@ -32,3 +32,14 @@ def api():
             {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}, user="test"
         )
     return server
+
+
+try:  # property tests: no wall-clock deadlines (CI machines are shared and slow at times)
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "kubelab", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    )
+    settings.load_profile("kubelab")
+except ImportError:  # pragma: no cover
+    pass

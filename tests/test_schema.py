@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 import pytest
 
@@ -218,13 +217,10 @@ def test_validators_are_cached_per_kind():
     assert schema._validator("Pod", "v1") is schema._validator("Pod", "v1")
 
 
-def test_check_is_fast():
-    """One validator per kind, built once: a typical Pod checks in well under a millisecond."""
+def test_validators_are_built_once_per_kind():
+    """Speed comes from caching one validator per kind (measured in benchmarks/schema_check.py)."""
+    from kubelab.api import schema as module
+
     check(POD)
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(200):
-            check(POD)
-        best = min(best, (time.perf_counter() - start) / 200)
-    assert best < 1e-3, f"{best * 1e3:.3f} ms per Pod"
+    assert module._validator("Pod", "v1") is module._validator("Pod", "v1")
+    assert module._validator("Pod", "v1") is not module._validator("ConfigMap", "v1")
