@@ -60,6 +60,7 @@ __all__ = [
     "from_label_selector",
     "from_set",
     "nothing",
+    "operator_values_errors",
     "parse",
     "to_string",
     "validate_label_selector",
@@ -642,6 +643,41 @@ def validate_labels(labels: Mapping[str, str] | None, path: str) -> list[FieldEr
     return errs
 
 
+def operator_values_errors(
+    op: str, values: list, path: str, *, numeric: bool = False
+) -> list[FieldError]:
+    """Values a selector requirement's operator needs (shared with node selector terms).
+
+    ``numeric`` also admits ``Gt``/``Lt`` with one value, as node affinity does.
+    """
+    if op in ("In", "NotIn"):
+        if not values:
+            return [
+                FieldError.required(
+                    f"{path}.values", "must be specified when `operator` is 'In' or 'NotIn'"
+                )
+            ]
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            return [
+                FieldError.forbidden(
+                    f"{path}.values",
+                    "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                )
+            ]
+    elif numeric and op in ("Gt", "Lt"):
+        if len(values) != 1:
+            return [
+                FieldError.required(
+                    f"{path}.values",
+                    "must be specified single value when `operator` is 'Lt' or 'Gt'",
+                )
+            ]
+    else:
+        return [FieldError.invalid(f"{path}.operator", op, "not a valid selector operator")]
+    return []
+
+
 def validate_label_selector(
     ls: Mapping | None, path: str, *, allow_invalid_label_value: bool = False
 ) -> list[FieldError]:
@@ -664,23 +700,7 @@ def validate_label_selector(
     for i, expr in enumerate(ls.get("matchExpressions") or []):
         p = f"{path}.matchExpressions[{i}]"
         op, values = expr.get("operator") or "", expr.get("values") or []
-        if op in ("In", "NotIn"):
-            if not values:
-                errs.append(
-                    FieldError.required(
-                        f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"
-                    )
-                )
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                errs.append(
-                    FieldError.forbidden(
-                        f"{p}.values",
-                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                    )
-                )
-        else:
-            errs.append(FieldError.invalid(f"{p}.operator", op, "not a valid selector operator"))
+        errs.extend(operator_values_errors(op, values, p))
         key = expr.get("key") or ""
         errs.extend(FieldError.invalid(f"{p}.key", key, msg) for msg in is_qualified_name(key))
         if not allow_invalid_label_value:

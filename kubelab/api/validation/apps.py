@@ -21,7 +21,11 @@ from kubelab.api.validation._util import (
     nonnegative,
 )
 from kubelab.api.validation.meta import IMMUTABLE, validate_object_meta
-from kubelab.api.validation.pods import validate_pod_template_spec
+from kubelab.api.validation.pods import (
+    selector_matches,
+    validate_pod_template_spec,
+    validate_replicated_template,
+)
 from kubelab.errors import FieldError
 
 __all__ = [
@@ -122,44 +126,6 @@ def _selector(spec: dict, kind_word: str, required: bool = True) -> tuple[list[F
         return errs, None
 
 
-def _matches(selector, labels) -> bool:
-    try:
-        return selector.matches(labels if isinstance(labels, dict) else {})
-    except (TypeError, AttributeError):
-        return False
-
-
-def _template_for_rs(spec: dict, selector, kind: str) -> list[FieldError]:
-    """``ValidatePodTemplateSpecForReplicaSet`` (also used by RC and DaemonSet paths)."""
-    errs: list[FieldError] = []
-    template = d(spec.get("template"))
-    labels = d(template.get("metadata")).get("labels")
-    if selector is not None and not selector.empty and not _matches(selector, labels):
-        errs.append(
-            FieldError(
-                "spec.template.metadata.labels",
-                "Invalid value",
-                detail="`selector` does not match template `labels`",
-                raw_value=go_map(labels),
-            )
-        )
-    errs.extend(validate_pod_template_spec(template, "spec.template"))
-    tspec = d(template.get("spec"))
-    policy = tspec.get("restartPolicy", "Always")
-    if policy != "Always":
-        errs.append(
-            FieldError.not_supported("spec.template.spec.restartPolicy", policy, ["Always"])
-        )
-    if tspec.get("activeDeadlineSeconds") is not None:
-        errs.append(
-            FieldError.forbidden(
-                "spec.template.spec.activeDeadlineSeconds",
-                f"activeDeadlineSeconds in {kind} is not Supported",
-            )
-        )
-    return errs
-
-
 # --------------------------------------------------------------------------- kinds
 
 
@@ -172,7 +138,7 @@ def validate_replica_set(obj: dict) -> list[FieldError]:
     sel_errs, selector = _selector(spec, "deployment")
     errs.extend(sel_errs)
     if selector is not None:
-        errs.extend(_template_for_rs(spec, selector, "ReplicaSet"))
+        errs.extend(validate_replicated_template(spec, selector, "ReplicaSet"))
     return errs
 
 
@@ -239,7 +205,7 @@ def validate_deployment(obj: dict) -> list[FieldError]:
     sel_errs, selector = _selector(spec, "deployment")
     errs.extend(sel_errs)
     if selector is not None:
-        errs.extend(_template_for_rs(spec, selector, "ReplicaSet"))
+        errs.extend(validate_replicated_template(spec, selector, "ReplicaSet"))
     if "strategy" in spec:
         errs.extend(_deployment_strategy(d(spec.get("strategy"))))
     min_ready = spec.get("minReadySeconds", 0)
@@ -309,7 +275,7 @@ def _daemon_set_selector(spec: dict) -> list[FieldError]:
     except (SelectorError, TypeError, AttributeError, ValueError):
         selector = None
     labels = d(d(spec.get("template")).get("metadata")).get("labels")
-    if selector is not None and not _matches(selector, labels):
+    if selector is not None and not selector_matches(selector, labels):
         errs.append(
             FieldError(
                 "spec.template.metadata.labels",

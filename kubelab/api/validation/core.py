@@ -3,11 +3,11 @@ ConfigMap, Secret, ResourceQuota, LimitRange, Event (``pkg/apis/core/validation`
 
 from __future__ import annotations
 
+from kubelab.api.labels import from_set
 from kubelab.api.naming import is_config_map_key, is_qualified_name, is_valid_label_value
 from kubelab.api.validation._util import (
     NEGATIVE,
     d,
-    go_map,
     go_quantity_struct,
     go_str,
     labels_errors,
@@ -18,7 +18,10 @@ from kubelab.api.validation._util import (
     qty_string,
 )
 from kubelab.api.validation.meta import IMMUTABLE, validate_object_meta
-from kubelab.api.validation.pods import label_name, validate_pod_template_spec
+from kubelab.api.validation.pods import (
+    label_name,
+    validate_replicated_template,
+)
 from kubelab.errors import FieldError
 
 __all__ = [
@@ -63,30 +66,10 @@ def validate_replication_controller(obj: dict) -> list[FieldError]:
     if not isinstance(template, dict):
         errs.append(FieldError.required("spec.template"))
         return errs
-    labels = d(template.get("metadata")).get("labels")
-    if selector and not all(d(labels).get(k) == v for k, v in selector.items()):
-        errs.append(
-            FieldError(
-                "spec.template.metadata.labels",
-                "Invalid value",
-                detail="`selector` does not match template `labels`",
-                raw_value=go_map(labels),
-            )
-        )
-    errs.extend(validate_pod_template_spec(template, "spec.template"))
-    tspec = d(template.get("spec"))
-    policy = tspec.get("restartPolicy", "Always")
-    if policy != "Always":
-        errs.append(
-            FieldError.not_supported("spec.template.spec.restartPolicy", policy, ["Always"])
-        )
-    if tspec.get("activeDeadlineSeconds") is not None:
-        errs.append(
-            FieldError.forbidden(
-                "spec.template.spec.activeDeadlineSeconds",
-                "activeDeadlineSeconds in ReplicationController is not Supported",
-            )
-        )
+    parsed = (
+        from_set({k: v for k, v in selector.items() if isinstance(v, str)}) if selector else None
+    )
+    errs.extend(validate_replicated_template(spec, parsed, "ReplicationController"))
     return errs
 
 

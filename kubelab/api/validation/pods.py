@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from kubelab.api.validation._util import (
     d,
+    go_map,
     integer,
     labels_errors,
     lst,
@@ -262,4 +263,45 @@ def validate_pod_template(obj: dict) -> list[FieldError]:
     """``ValidatePodTemplate`` (the PodTemplate kind)."""
     errs = validate_object_meta(obj.get("metadata"), True)
     errs.extend(validate_pod_template_spec(obj.get("template"), "template"))
+    return errs
+
+
+def selector_matches(selector, labels) -> bool:
+    try:
+        return selector.matches(labels if isinstance(labels, dict) else {})
+    except (TypeError, AttributeError):
+        return False
+
+
+def validate_replicated_template(spec: dict, selector, kind: str) -> list[FieldError]:
+    """``ValidatePodTemplateSpecForReplicaSet``/``...ForRC``: the template of a replicated set.
+
+    ``selector`` is a parsed selector (``None`` to skip the match check).
+    """
+    errs: list[FieldError] = []
+    template = d(spec.get("template"))
+    labels = d(template.get("metadata")).get("labels")
+    if selector is not None and not selector.empty and not selector_matches(selector, labels):
+        errs.append(
+            FieldError(
+                "spec.template.metadata.labels",
+                "Invalid value",
+                detail="`selector` does not match template `labels`",
+                raw_value=go_map(labels),
+            )
+        )
+    errs.extend(validate_pod_template_spec(template, "spec.template"))
+    tspec = d(template.get("spec"))
+    policy = tspec.get("restartPolicy", "Always")
+    if policy != "Always":
+        errs.append(
+            FieldError.not_supported("spec.template.spec.restartPolicy", policy, ["Always"])
+        )
+    if tspec.get("activeDeadlineSeconds") is not None:
+        errs.append(
+            FieldError.forbidden(
+                "spec.template.spec.activeDeadlineSeconds",
+                f"activeDeadlineSeconds in {kind} is not Supported",
+            )
+        )
     return errs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from kubelab.api.labels import operator_values_errors
 from kubelab.api.naming import is_valid_label_value
 from kubelab.api.validation._util import (
     d,
@@ -101,31 +102,7 @@ def _node_selector_term(term: dict, path: str) -> list[FieldError]:
     for j, req in enumerate(lst(term.get("matchExpressions"))):
         req, p = d(req), f"{path}.matchExpressions[{j}]"
         op, values = req.get("operator") or "", lst(req.get("values"))
-        if op in ("In", "NotIn"):
-            if not values:
-                errs.append(
-                    FieldError.required(
-                        f"{p}.values", "must be specified when `operator` is 'In' or 'NotIn'"
-                    )
-                )
-        elif op in ("Exists", "DoesNotExist"):
-            if values:
-                errs.append(
-                    FieldError.forbidden(
-                        f"{p}.values",
-                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
-                    )
-                )
-        elif op in ("Gt", "Lt"):
-            if len(values) != 1:
-                errs.append(
-                    FieldError.required(
-                        f"{p}.values",
-                        "must be specified single value when `operator` is 'Lt' or 'Gt'",
-                    )
-                )
-        else:
-            errs.append(FieldError.invalid(f"{p}.operator", op, "not a valid selector operator"))
+        errs.extend(operator_values_errors(op, values, p, numeric=True))
         errs.extend(label_name(req.get("key") or "", f"{p}.key"))
     for j, req in enumerate(lst(term.get("matchFields"))):
         req, p = d(req), f"{path}.matchFields[{j}]"
