@@ -27,6 +27,9 @@ INITIAL = 10.0  # backOffPeriod (pkg/kubelet/kubelet.go)
 MAXIMUM = 300.0  # MaxContainerBackOff / MaxImageBackOff
 
 
+_EPSILON = 1e-6
+
+
 class Backoff:
     """Per-key back-off durations; times are simulated seconds."""
 
@@ -57,14 +60,16 @@ class Backoff:
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
             return False
-        return now - event_time < entry[0]
+        # Compared as "now before the end", with a tolerance: the timer set for the end fires
+        # at event_time + duration, where now - event_time may round to just below duration.
+        return now < event_time + entry[0] - _EPSILON
 
     def in_backoff_since_update(self, key, now: float) -> bool:
         """``IsInBackOffSinceUpdate``: less than the back-off has passed since the last ``next``."""
         entry = self._entries.get(key)
         if entry is None or self._expired(now, entry[1]):
             return False
-        return now - entry[1] < entry[0]
+        return now < entry[1] + entry[0] - _EPSILON
 
     def until(self, key) -> float:
         """When the current back-off of ``key`` ends (measured from its last update)."""

@@ -29,6 +29,10 @@ __all__ = ["LATE", "NORMAL", "URGENT", "Clock", "Timer", "rng"]
 
 URGENT, NORMAL, LATE = 0, 1, 2
 
+# A bug that makes a component reschedule itself at the same instant forever would hang
+# a notebook; past this many callbacks at one instant, the clock stops with an error.
+MAX_CALLBACKS_PER_INSTANT = 5_000_000
+
 
 class Timer:
     """A scheduled callback; :meth:`cancel` it to stop it from running."""
@@ -73,10 +77,20 @@ class Clock:
         (``now`` then stays at that instant).
         """
         queue = self._queue
+        same_instant = 0
         while queue and queue[0][0] <= until:
             when, _, _, timer = heapq.heappop(queue)
             if timer.cancelled:
                 continue
+            if when == self.now:
+                same_instant += 1
+                if same_instant > MAX_CALLBACKS_PER_INSTANT:
+                    raise RuntimeError(
+                        f"kubelab: the simulation is stuck at t={when:g}s ({getattr(timer.fn, '__qualname__', timer.fn)} "
+                        "keeps rescheduling itself); this is a kubelab bug, please report it"
+                    )
+            else:
+                same_instant = 0
             self.now = when
             timer.fn(*timer.args)
             if stop is not None and (not queue or queue[0][0] > when) and stop():
