@@ -486,12 +486,13 @@ def test_same_seed_same_history():
 
 
 def test_back_off_ends_exactly_when_its_timer_fires():
-    """Regression: at finished_at + wait, now - finished_at rounds below wait (76.6 - 66.6 <
+    """Regression: at finished_at + wait, now - finished_at rounds below wait ((6.4 + 10) - 6.4 <
     10 in floating point); the pod worker then rescheduled itself at that instant forever."""
     from kubelab.kubelet.backoff import Backoff
 
     backoff = Backoff()
-    assert backoff.next("c", 66.6) == 10
-    assert backoff.in_backoff_since("c", 66.6, 76.59)
-    assert not backoff.in_backoff_since("c", 66.6, 66.6 + 10)
-    assert not backoff.in_backoff_since_update("c", 66.6 + 10)
+    assert (6.4 + 10) - 6.4 < 10  # the rounding this guards against
+    assert backoff.next("c", 6.4) == 10
+    assert backoff.in_backoff_since("c", 6.4, 16.3)
+    assert not backoff.in_backoff_since("c", 6.4, 6.4 + 10)
+    assert not backoff.in_backoff_since_update("c", 6.4 + 10)
