@@ -348,7 +348,7 @@ class ImageCatalog:
 
 # -- shell images: what busybox does is its command ------------------------------------------
 _FOREVER = re.compile(
-    r"sleep\s+(infinity|inf)\b|tail\s+-f|while\s+(true|:|\[)|for\s*\(\(\s*;;|httpd\s+-f|nc\s+-l|"
+    r"sleep\s+(infinity|inf)\b|tail\s+(-\w*[fF]|--follow)|while\s+(true|:|\[)|for\s*\(\(\s*;;|httpd\s+-f|nc\s+-l|"
     r"ncat\s+-l|socat|--serve|serve_hostname|pause\b|yes\b"
 )
 _SLEEP = re.compile(r"sleep\s+(\d+(?:\.\d+)?)([smhd]?)")

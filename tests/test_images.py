@@ -136,3 +136,18 @@ def test_cluster_with_its_own_images():
 )
 def test_shell_behaviour(command, args, expected):
     assert shell_behaviour(command, args) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "forever"),
+    [
+        ("tail -f /x", True),
+        ("tail -F /x", True),
+        ("tail --follow=name /x", True),
+        ("tail -n 5 /x", False),
+    ],
+)
+def test_tail_follow_in_any_spelling_runs_forever(command, forever):
+    from kubelab.images import shell_behaviour
+
+    assert (shell_behaviour(["sh", "-c", command], None)[0] is None) is forever

@@ -282,3 +282,19 @@ def test_pure_python_yaml_errors_are_worded_as_libyaml(text):
             yaml.load(text, Loader=loader)
         messages.append(str(_yaml_error("f.yaml", err.value)))
     assert messages[0] == messages[1]
+
+
+def test_a_list_of_paths_loads_every_file(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
+        )
+    docs = load(
+        [
+            str(tmp_path / "a.yaml"),
+            tmp_path / "b.yaml",
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}},
+        ]
+    )
+    assert [d.obj["metadata"]["name"] for d in docs] == ["a", "b", "c"]
+    assert docs[0].origin.endswith("a.yaml")

@@ -381,7 +381,7 @@ def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Docu
     source
         A path (``str`` or :class:`pathlib.Path`) to a ``.yaml``/``.yml``/``.json`` file or
         a folder of them (sorted by name, not recursive, like ``kubectl apply -f DIR``);
-        YAML or JSON text, several documents allowed; a dict; or a list of dicts.
+        YAML or JSON text, several documents allowed; a dict; or a list of any of these.
         A one-line string ending in ``.yaml``/``.yml``/``.json``, naming an existing
         path, or without ``": "`` is taken as a path.
     base_dir
@@ -425,9 +425,12 @@ def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Docu
     if isinstance(source, list | tuple):
         out: list[Document] = []
         for i, obj in enumerate(source):
-            out.extend(_expand(_jsonable(obj), _OBJECT_ORIGIN, i, 0))
+            if isinstance(obj, str | os.PathLike | bytes):  # several files, like -f a -f b
+                out.extend(load(obj, base_dir=base_dir))
+            else:
+                out.extend(_expand(_jsonable(obj), _OBJECT_ORIGIN, i, 0))
         return out
     raise TypeError(
-        "source must be a path, YAML/JSON text, a dict or a list of dicts, "
+        "source must be a path, YAML/JSON text, a dict or a list of those, "
         f"not {type(source).__name__}"
     )
