@@ -298,3 +298,12 @@ def test_real_cluster_smoke():
     assert (
         cluster.kubectl("get nodes").splitlines()[0] == "NAME     STATUS   ROLES    AGE   VERSION"
     )
+
+
+def test_create_namespace_generator():
+    import kubelab as kl
+
+    c = kl.Cluster(nodes=1, seed=0)
+    assert c.kubectl("create namespace dev") == "namespace/dev created"
+    assert c.kubectl("create ns dev") == 'Error from server (AlreadyExists): namespaces "dev" already exists'
+    assert c.get("namespace", "dev")["status"]["phase"] == "Active"
