@@ -31,6 +31,24 @@ Traceback (most recent call last):
 ...
 kubelab.images.InvalidImageName: couldn't parse image name "NGINX": invalid reference format: repository name (library/NGINX) must be lowercase
 
+The teaching images (what the lessons use):
+
+============================  =================================================================
+``kubelab/web:v1``, ``:v2``  healthy releases of a small web app, serving ``v1`` / ``v2``
+``kubelab/web:v3-broken``     starts and listens, but ``/healthz`` answers 503 and requests
+                              fail: never Ready with a readinessProbe (a rollout stalls),
+                              restarted then CrashLoopBackOff with a livenessProbe; hangs on
+                              SIGTERM (SIGKILLed after the grace period, exit 137)
+``kubelab/slow-start``        listens and answers 30 s after starting: needs a startupProbe (or
+                              a long initialDelaySeconds) or liveness kills it first
+``kubelab/crashy``            exits with code 1 five seconds after starting (CrashLoopBackOff)
+``kubelab/leaky``             20Mi growing 2Mi/s: OOMKilled (137) at its memory limit, repeatedly
+``kubelab/job``               works 10 s and exits 0
+``kubelab/stubborn``          ignores SIGTERM: deletion takes the whole grace period
+``kubelab/flaky``             one request in five fails (its health endpoint is fine)
+``kubelab/slow``              answers in 250 ms
+============================  =================================================================
+
 Learners extend the shared catalogue with ``kl.images.register("me/app:v1", ...)`` or give a
 cluster its own with ``kl.Cluster(images={"me/app:v1": {...}})``.
 """
@@ -58,6 +76,7 @@ __all__ = [
     "parse_reference",
     "register",
     "shell_behaviour",
+    "shell_files",
 ]
 
 # Registries that are the same place under another name (k8s.gcr.io redirects to registry.k8s.io).
@@ -161,7 +180,10 @@ class ImageSpec:
     memory, memory_growth : int
         Bytes used at start, bytes added per second: above the memory limit → OOMKilled (137).
     healthy, healthy_for : bool, float or None
-        ``healthy: false``: probes never pass. ``healthy_for``: probes fail after that long.
+        ``healthy: false``: its health checks never pass (the port opens, though).
+        ``healthy_for``: they fail from that long after the start on.
+    unhealthy_status : int
+        The HTTP status its health endpoint answers while unhealthy (500, 503, ...).
     stop_seconds, term_exit_code : float or None, int
         How long the app takes to exit on SIGTERM (None: ignores it and is SIGKILLed, 137).
     version, latency_ms, error_rate, ports : str, float, float, tuple
@@ -184,6 +206,7 @@ class ImageSpec:
     memory_growth: int = 0
     healthy: bool = True
     healthy_for: float | None = None
+    unhealthy_status: int = 500
     stop_seconds: float | None = 0.5
     term_exit_code: int = 0
     version: str = ""
@@ -224,7 +247,7 @@ def _coerce_fields(ref: str, fields: dict) -> dict:
             value = memory_bytes(value)
         elif key == "ports":
             value = tuple(int(p) for p in value or ())
-        elif key in ("exit_code", "term_exit_code"):
+        elif key in ("exit_code", "term_exit_code", "unhealthy_status"):
             value = int(value)
         elif key == "version":
             value = str(value)
@@ -384,6 +407,45 @@ def shell_behaviour(command: list | None, args: list | None) -> tuple[float | No
             program = words[0]
         code = 0 if program in _KNOWN_PROGRAMS else 127
     return (round(total, 3) if total else 0.1), code
+
+
+_STATEMENT = re.compile(r"\s*(?:;|&&|\|\||\n)\s*")
+_WRITE = re.compile(r">>?\s*([^\s;&|]+)")
+
+
+def shell_files(command: list | None, args: list | None) -> dict[str, list]:
+    """When a toolbox container's command creates and removes files, for exec probes.
+
+    Follows the script statement by statement, ``sleep`` advancing time: ``touch F`` and
+    ``echo ... > F`` create ``F``, ``rm F`` removes it.
+
+    Examples
+    --------
+    >>> shell_files(["/bin/sh", "-c"], ["touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"])
+    {'/tmp/healthy': [(0.0, True), (30.0, False)]}
+    """
+    words = [str(w) for w in (command or [])] + [str(w) for w in (args or [])]
+    if len(words) > 1 and words[0].rsplit("/", 1)[-1] in ("sh", "bash", "ash") and words[1] == "-c":
+        words = words[2:]  # sh -c SCRIPT
+    files: dict[str, list] = {}
+    now = 0.0
+    for statement in _STATEMENT.split(" ".join(words)):
+        try:
+            parts = shlex.split(statement)
+        except ValueError:
+            parts = statement.split()
+        program = parts[0].rsplit("/", 1)[-1] if parts else ""
+        for number, unit in _SLEEP.findall(statement) if program == "sleep" else ():
+            now += float(number) * _UNIT[unit]
+        if program == "touch":
+            changed = [(p, True) for p in parts[1:] if not p.startswith("-")]
+        elif program == "rm":
+            changed = [(p, False) for p in parts[1:] if not p.startswith("-")]
+        else:
+            changed = [(p, True) for p in _WRITE.findall(statement)]
+        for path, exists in changed:
+            files.setdefault(path, []).append((round(now, 3), exists))
+    return files
 
 
 # Programs a toolbox image has; anything else exits 127 ("not found"), as the shell would.

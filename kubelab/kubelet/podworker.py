@@ -27,6 +27,7 @@ from kubelab.kubelet.containers import (
 )
 from kubelab.kubelet.pulls import ensure_image
 from kubelab.kubelet.status import get_phase, pod_conditions
+from kubelab.sim import LATE
 
 __all__ = ["PodWorker"]
 
@@ -285,7 +286,8 @@ class PodWorker:
             c.timers.append(clock.call_later(delay, self._exited, c, code, oom))
         if c.init and not _restartable(c.spec):
             return  # init containers have no probes; they only have to finish
-        plan = prober.plan(c.spec, image, now, self.pod_ip or "")
+        restart = _restartable(c.spec) or self.pod["spec"].get("restartPolicy") != "Never"
+        plan = prober.plan(c.spec, image, now, self.pod_ip or "", restart=restart)
         if plan.started_at is not None:
             if plan.started_at <= now:
                 c.started = True
@@ -296,10 +298,32 @@ class PodWorker:
                 c.ready = ready and c.started
             else:
                 c.timers.append(clock.call_at(when, self._set_ready, c, ready))
-        for when, type_, reason, message in plan.events:
-            c.timers.append(clock.call_at(when, self.event, type_, reason, message))
+        for first, period, count, type_, reason, message in plan.events:
+            slot: list = []  # the series' pending timer, replaced as it re-arms
+            timer = clock.call_at(
+                first, self._series, c, slot, first, period, 0, count, type_, reason, message
+            )
+            slot.append(timer)
+            c.timers.append(timer)
         if plan.kill_at is not None:
-            c.timers.append(clock.call_at(plan.kill_at, self._kill, c, plan.kill_message))
+            # LATE: after the failed probe's own Unhealthy event at the same instant
+            kill = clock.call_at(
+                plan.kill_at, self._kill, c, plan.kill_message, plan.kill_grace, priority=LATE
+            )
+            c.timers.append(kill)
+
+    def _series(self, c: Container, slot: list, first, period, i, count, *event) -> None:
+        """Event ``i`` of a probe's series (a failing probe, every period); then the next one."""
+        self.event(*event)
+        if slot[0] in c.timers:
+            c.timers.remove(slot[0])
+        if count is not None and i + 1 >= count:
+            return
+        when = prober.tick(first, period, i + 1)  # as the plan computes it: no drift
+        slot[0] = self.clock.call_at(
+            when, self._series, c, slot, first, period, i + 1, count, *event
+        )
+        c.timers.append(slot[0])
 
     def _set_started(self, c: Container) -> None:
         c.started = True
