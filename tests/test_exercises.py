@@ -219,38 +219,3 @@ def test_predictions():
     check_prediction("bare-pod", 0)
     fails(check_prediction, "bare-pod", 1, match="disagrees")
     fails(check_prediction, "nope", 1, match="unknown question")
-
-
-# -- labs (widgets without a kernel: ipywidgets falls back to a dummy comm) --------------------
-
-
-def test_cluster_lab_controls_act_on_the_cluster():
-    from kubelab.exercises import labs
-
-    lab = labs.cluster_lab(
-        str(course_file("replicaset.yaml")),
-        series={"frontend": "tier=frontend"},
-        scale=("ReplicaSet", "frontend"),
-    )
-    c = lab.cluster
-    assert lab.samples[-1][1] == {"frontend": 3}
-    lab.controls["replicas"].value = 5
-    assert c.get("ReplicaSet", "frontend")["spec"]["replicas"] == 5
-    lab.controls["run60"].click()
-    assert lab.samples[-1][1] == {"frontend": 5}
-    lab.controls["kill"].click()
-    assert "killed pod" in lab.status.value
-    lab.controls["node"].value = "node-2"
-    lab.controls["fail"].click()
-    assert any(text == "node-2 down" for _, text in lab.marks)
-    assert bytes(lab.image.value).startswith(b"\x89PNG")
-
-
-def test_selector_lab_lists_selected_pods_and_errors():
-    from kubelab.exercises import labs
-
-    lab = labs.selector_lab(str(course_file("pods-labelled.yaml")), selector="app=web,env=prod")
-    assert lab.selected("app=web,env=prod") == ["web-canary", "web-prod-1", "web-prod-2"]
-    assert "3 of 6 pods selected" in lab.table.value
-    lab.text.value = "env in (prod"
-    assert "❌" in lab.table.value

@@ -305,5 +305,8 @@ def test_create_namespace_generator():
 
     c = kl.Cluster(nodes=1, seed=0)
     assert c.kubectl("create namespace dev") == "namespace/dev created"
-    assert c.kubectl("create ns dev") == 'Error from server (AlreadyExists): namespaces "dev" already exists'
+    assert (
+        c.kubectl("create ns dev")
+        == 'Error from server (AlreadyExists): namespaces "dev" already exists'
+    )
     assert c.get("namespace", "dev")["status"]["phase"] == "Active"

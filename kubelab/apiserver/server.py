@@ -550,6 +550,12 @@ class Client:
     def bind(self, pod, node_name):
         return self.server.bind(pod, node_name, user=self.user)
 
+    def evict(self, name, namespace="default", **kw):
+        """The ``pods/eviction`` subresource: a delete that respects PodDisruptionBudgets."""
+        from kubelab.apiserver.eviction import evict
+
+        return evict(self.server, namespace, name, user=self.user, **kw)
+
     def event(self, obj, type_, reason, message):
         """Record a Kubernetes Event about ``obj`` (aggregated by count, like EventRecorder)."""
         return self.server.events.record(obj, type_, reason, message, source=self.user)

@@ -13,6 +13,9 @@ Examples
 from __future__ import annotations
 
 from kubelab.controllers.base import Controller
+from kubelab.controllers.daemonset import DaemonSetsController
+from kubelab.controllers.deployment import DeploymentController
+from kubelab.controllers.disruption import DisruptionController
 from kubelab.controllers.garbagecollector import GarbageCollector
 from kubelab.controllers.namespace import NamespaceController
 from kubelab.controllers.nodelifecycle import NodeLifecycleController
@@ -31,4 +34,7 @@ CONTROLLERS: list[type[Controller]] = [
     TaintEvictionController,
     NamespaceController,
     PodGCController,
+    DeploymentController,
+    DaemonSetsController,
+    DisruptionController,
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kubelab.api.meta import controller_ref, get_condition
 
-__all__ = ["HISTORY_COLUMNS", "Recorder", "summarize"]
+__all__ = ["HISTORY_COLUMNS", "Recorder", "is_ready", "summarize"]
 
 HISTORY_COLUMNS = [
     "time",
@@ -26,6 +26,26 @@ HISTORY_COLUMNS = [
     "owner",
 ]
 WATCHED = ("Pod", "ReplicaSet", "ReplicationController", "Deployment", "DaemonSet", "Node")
+
+
+def is_ready(pod: dict) -> bool:
+    """Whether a pod counts as ready: Running, its Ready condition True, and not being deleted.
+
+    The same pods the ``"ready"`` counts of ``c.history`` plots count.
+
+    >>> is_ready({"metadata": {}, "status": {"phase": "Running",
+    ...           "conditions": [{"type": "Ready", "status": "True"}]}})
+    True
+    >>> is_ready({"metadata": {"deletionTimestamp": "t"}, "status": {"phase": "Running",
+    ...           "conditions": [{"type": "Ready", "status": "True"}]}})
+    False
+    """
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    if (pod.get("status") or {}).get("phase") != "Running":
+        return False
+    cond = get_condition(pod, "Ready")
+    return cond is not None and cond.get("status") == "True"
 
 
 def _version(template_spec: dict | None) -> str | None:

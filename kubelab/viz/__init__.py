@@ -7,21 +7,25 @@ The model never imports this package: every function here reads a cluster throug
 from __future__ import annotations
 
 from kubelab.viz.draw import draw_cluster, palette_for
+from kubelab.viz.labs import SelectorLab, SelectorSeries, selector_lab
 from kubelab.viz.plots import history_marks, plot_history
 from kubelab.viz.scene import scene
 from kubelab.viz.series import node_transitions, pod_counts, traffic_counts, workload_series
-from kubelab.viz.widgets import ReplicationLab, replication_lab
+from kubelab.viz.widgets import ClusterLab, cluster_lab
 
 __all__ = [
-    "ReplicationLab",
+    "ClusterLab",
+    "SelectorLab",
+    "SelectorSeries",
+    "cluster_lab",
     "draw_cluster",
     "history_marks",
     "node_transitions",
     "palette_for",
     "plot_history",
     "pod_counts",
-    "replication_lab",
     "scene",
+    "selector_lab",
     "traffic_counts",
     "workload_series",
 ]

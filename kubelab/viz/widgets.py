@@ -1,69 +1,51 @@
-"""Widget labs: explicit controls acting on a cluster, with a picture and a plot of its history.
+"""The cluster lab: explicit controls acting on a cluster, with a picture and a plot of its history.
 
-The logic lives in plain methods (:meth:`ReplicationLab.scale`, :meth:`~ReplicationLab.kill_pod`,
-:meth:`~ReplicationLab.fail_node`, :meth:`~ReplicationLab.step` ...) so tests and notebooks can
-drive a lab without a browser; ``lab.widget`` wires buttons and sliders to those methods.
-Figures are ``matplotlib.figure.Figure`` objects shown in an ``Output`` (no pyplot state).
+The logic lives in plain methods (:meth:`ClusterLab.scale`, :meth:`~ClusterLab.kill_pod`,
+:meth:`~ClusterLab.fail_node`, :meth:`~ClusterLab.step` ...) so tests and notebooks can drive a
+lab without a browser; ``lab.widget`` wires buttons and sliders to those methods. The numbers
+come from ``c.history`` (:mod:`kubelab.viz.series`); the figure is a
+``matplotlib.figure.Figure`` (no pyplot state) rendered to PNG into an ``ipywidgets.Image``, so
+the lab looks the same in JupyterLab, Notebook 7, VS Code and JupyterLite.
 
 Examples
 --------
 >>> import kubelab as kl
+>>> lab = kl.viz.cluster_lab("data/replicaset.yaml",
+...                          series={"frontend": "tier=frontend"})  # doctest: +SKIP
+>>> lab.scale(5).step(30).kill_pod()  # doctest: +SKIP
 >>> c = kl.Cluster(nodes=3, seed=0)  # doctest: +SKIP
 >>> _ = c.apply("data/replicaset.yaml")  # doctest: +SKIP
->>> lab = kl.viz.replication_lab(c)  # doctest: +SKIP
->>> lab.scale(5).step(30).kill_pod()  # doctest: +SKIP
+>>> kl.viz.cluster_lab(c, owner="rs/frontend")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import html
+import io
 import traceback
+from collections.abc import Mapping
 
-from kubelab.viz.draw import draw_cluster
-from kubelab.viz.plots import history_marks, plot_history
+from kubelab.observe.history import is_ready
+from kubelab.viz.colors import NO_OWNER
+from kubelab.viz.draw import draw_cluster, palette_for
+from kubelab.viz.labs import SelectorSeries, _owner, cluster_from
+from kubelab.viz.plots import _finish, history_marks, plot_history
+from kubelab.viz.series import WORKLOAD_KINDS, pod_counts, workload_series
 
-__all__ = ["ReplicationLab", "replication_lab"]
-
-_SCALABLE = {
-    "rs": "ReplicaSet",
-    "replicaset": "ReplicaSet",
-    "replicasets": "ReplicaSet",
-    "rc": "ReplicationController",
-    "replicationcontroller": "ReplicationController",
-    "replicationcontrollers": "ReplicationController",
-    "deploy": "Deployment",
-    "deployment": "Deployment",
-    "deployments": "Deployment",
-}
+__all__ = ["ClusterLab", "cluster_lab"]
 
 
-def _owner(c, owner, namespace: str) -> tuple[str, str] | None:
-    """``(kind, name)`` from ``"rs/web"``, ``("ReplicaSet", "web")``, ``"web"`` or ``None``."""
-    store = c.api.store
-    if owner is None:
-        for kind in ("Deployment", "ReplicaSet", "ReplicationController"):
-            objs = sorted(store.list(kind, namespace), key=lambda o: o["metadata"]["name"])
-            objs = [o for o in objs if not o["metadata"].get("ownerReferences")]
-            if objs:
-                return kind, objs[0]["metadata"]["name"]
-        return None
-    if isinstance(owner, tuple):
-        return owner
-    if "/" in owner:
-        kind, name = owner.split("/", 1)
-        return _SCALABLE.get(kind.lower(), kind), name
-    for kind in ("Deployment", "ReplicaSet", "ReplicationController"):
-        if store.get(kind, namespace, owner) is not None:
-            return kind, owner
-    raise ValueError(f"no Deployment, ReplicaSet or ReplicationController named {owner!r}")
-
-
-class ReplicationLab:
-    """Scale a workload, kill its pods, fail nodes, let time run — and watch the controller act.
+class ClusterLab:
+    """Scale a workload, kill its pods, fail nodes, let time run — and watch the controllers act.
 
     Parameters
     ----------
-    c : Cluster
+    source : Cluster, or manifest path(s)/YAML/dicts
+        An existing cluster (used as it is), or manifests applied to a new cluster of ``nodes``
+        nodes and ``seed``, then run for ``warmup`` simulated seconds.
+    series : dict of {label: selector}, optional
+        Plot the ready pods of each label selector (``{"frontend": "tier=frontend"}``). Default:
+        the ready pods of each owner, from ``c.history``.
     selector : str, optional
         Label selector of the pods the lab acts on (``kill_pod``); default: the owner's pods.
     owner : str or (kind, name), optional
@@ -74,18 +56,34 @@ class ReplicationLab:
         Simulated seconds per step (and per tick of the play button).
     max_replicas : int
         The slider's maximum.
+    nodes, seed, warmup
+        For a lab built from manifests.
     """
 
     def __init__(
         self,
-        c,
+        source,
         *,
+        series: Mapping[str, str] | None = None,
         selector: str | None = None,
         owner=None,
         namespace: str = "default",
         step_seconds: float = 10.0,
         max_replicas: int = 10,
+        nodes: int = 3,
+        seed: int = 0,
+        warmup: float = 30.0,
     ):
+        self.series = None
+
+        def watch(c):  # before the manifests are applied: every pod's labels are seen
+            self.series = SelectorSeries(c, series, namespace) if series else None
+
+        c, fresh = cluster_from(source, nodes=nodes, seed=seed, before_apply=watch)
+        if not fresh and series:
+            watch(c)
+        if fresh and warmup:
+            c.run(warmup)
         self.cluster = c
         self.selector = selector
         self.namespace = namespace
@@ -107,10 +105,17 @@ class ReplicationLab:
         return (obj.get("spec") or {}).get("replicas")
 
     def pods(self) -> list[dict]:
-        """The pods the lab acts on (by selector, else the owner's, else the namespace's)."""
+        """The pods the lab acts on: by selector, else the owner's, else the series', else all."""
         c = self.cluster
         if self.selector:
             pods = c.list("Pod", namespace=self.namespace, selector=self.selector)
+        elif self.series and not self.owner:
+            selectors = self.series.selectors.values()
+            pods = [
+                p
+                for p in c.api.store.list("Pod", self.namespace)
+                if any(s.matches(p["metadata"].get("labels") or {}) for s in selectors)
+            ]
         else:
             pods = [p for p in c.api.store.list("Pod", self.namespace) if self._ours(p)]
         return sorted(pods, key=lambda p: p["metadata"]["name"])
@@ -133,7 +138,7 @@ class ReplicationLab:
     def _mark(self, label: str) -> None:
         self.marks.append((self.cluster.now, label))
 
-    def scale(self, n: int) -> ReplicationLab:
+    def scale(self, n: int) -> ClusterLab:
         """``kubectl scale <owner> --replicas=n``."""
         if not self.owner:
             raise ValueError("this lab has no workload to scale (pass owner=...)")
@@ -145,15 +150,14 @@ class ReplicationLab:
         self._mark(f"scale to {int(n)}")
         return self
 
-    def kill_pod(self, name: str | None = None) -> ReplicationLab:
+    def kill_pod(self, name: str | None = None) -> ClusterLab:
         """Make a pod vanish (default: the first ready one); its controller should replace it."""
         if name is None:
             alive = [p for p in self.pods() if not p["metadata"].get("deletionTimestamp")]
-            ready = [p for p in alive if _ready(p)]
             if not alive:
                 self.message = "no pod to kill"
                 return self
-            name = (ready or alive)[0]["metadata"]["name"]
+            name = ([p for p in alive if is_ready(p)] or alive)[0]["metadata"]["name"]
         self.cluster.kill_pod(name, self.namespace)
         self.message = f"pod {name} killed"
         self._mark(f"kill {name}")
@@ -165,7 +169,7 @@ class ReplicationLab:
         names = [n["metadata"]["name"] for n in self.cluster.api.store.list("Node")]
         return sorted(names, key=lambda n: _natural((n,)))
 
-    def fail_node(self, name: str | None = None) -> ReplicationLab:
+    def fail_node(self, name: str | None = None) -> ClusterLab:
         """Stop a node's kubelet (default: the first healthy node running one of the lab's pods)."""
         if name is None:
             busy = [p["spec"].get("nodeName") for p in self.pods()]
@@ -181,7 +185,7 @@ class ReplicationLab:
         self._mark(f"fail {name}")
         return self
 
-    def restore_node(self, name: str | None = None) -> ReplicationLab:
+    def restore_node(self, name: str | None = None) -> ClusterLab:
         """Restart a failed node's kubelet (default: the first one failed)."""
         if name is None:
             if not self.failed:
@@ -195,14 +199,21 @@ class ReplicationLab:
         self._mark(f"restore {name}")
         return self
 
-    def step(self, seconds: float | None = None) -> ReplicationLab:
+    def step(self, seconds: float | None = None) -> ClusterLab:
         """Let ``seconds`` (default ``step_seconds``) of simulated time run."""
         self.cluster.run(self.step_seconds if seconds is None else seconds)
         return self
 
+    # -- the numbers ---------------------------------------------------------------------------
+    def counts(self):
+        """Ready pods over time (a DataFrame indexed by time): one column per series, or per owner."""
+        if self.series:
+            return self.series.counts()
+        return pod_counts(self.cluster, namespace=self.namespace)
+
     # -- the view ------------------------------------------------------------------------------
     def figure(self, width: float = 11.0):
-        """The cluster (top) and ready pods per owner over time (below), as a new Figure."""
+        """The cluster (top) and ready pods over time (below), as a new Figure."""
         from matplotlib.figure import Figure
 
         from kubelab.viz.layout import layout
@@ -215,15 +226,64 @@ class ReplicationLab:
         upper, lower = fig.subplots(2, 1, height_ratios=[top, 3.4])
         draw_cluster(self.cluster, ax=upper, namespace=self.namespace)
         marks = sorted(history_marks(self.cluster) + self.marks, key=lambda m: m[0])
-        plot_history(self.cluster, ax=lower, namespace=self.namespace, marks=marks)
+        if self.series:
+            self._plot_series(lower, marks)
+        else:
+            plot_history(self.cluster, ax=lower, namespace=self.namespace, marks=marks)
         self.last_figure = fig
         return fig
 
+    def _plot_series(self, ax, marks) -> None:
+        """Ready pods per selector (solid, in their owner's colour) and the owner's desired count."""
+        c = self.cluster
+        palette = palette_for(c)
+        counts = self.series.counts()
+        for label in counts.columns:
+            owners = self.series.owners(label)
+            owner = next(iter(owners)) if len(owners) == 1 else label
+            ax.step(
+                counts.index,
+                counts[label],
+                where="post",
+                color=palette[NO_OWNER if owner is None else owner],
+                linewidth=2,
+                label=f"{label}: {self.series.strings[label]}",
+                gid=f"count:{label}",
+            )
+        if self.owner:
+            name = self.owner[1]
+            desired = workload_series(
+                c, kind=WORKLOAD_KINDS, names=[name], fields=("replicas",), namespace=self.namespace
+            )
+            if name in desired.columns.get_level_values(0):
+                ax.step(
+                    desired.index,
+                    desired[(name, "replicas")],
+                    where="post",
+                    color=palette[name],
+                    linestyle="--",
+                    linewidth=1.2,
+                    label=f"{name} desired",
+                    gid=f"desired:{name}",
+                )
+        _finish(ax, c.history, c, marks, None, "ready pods", "Ready pods per selector", True)
+
+    def png(self, dpi: int = 80) -> bytes:
+        """The figure as PNG bytes."""
+        buf = io.BytesIO()
+        self.figure().savefig(buf, format="png", dpi=dpi)
+        return buf.getvalue()
+
     def status_html(self) -> str:
-        pods = self.pods()
-        ready = sum(_ready(p) and not p["metadata"].get("deletionTimestamp") for p in pods)
+        now = self.counts().iloc[-1] if self.series else None
+        parts = [f"<b>t = {self.cluster.now:g} s</b>"]
+        if now is not None:
+            parts += [f"{html.escape(str(k))}: {v} ready" for k, v in now.items()]
+        else:
+            pods = self.pods()
+            ready = sum(is_ready(p) for p in pods)
+            parts.append(f"{ready} of {len(pods)} pods ready")
         want = self.replicas()
-        parts = [f"<b>t = {self.cluster.now:g} s</b>", f"{ready} of {len(pods)} pods ready"]
         if want is not None:
             parts.append(f"desired: {want} ({self.owner[0]} {html.escape(self.owner[1])})")
         if self.message:
@@ -231,21 +291,17 @@ class ReplicationLab:
         return " &nbsp;·&nbsp; ".join(parts)
 
     def refresh(self) -> None:
-        """Redraw the figure and the status line."""
-        fig = self.figure()
+        """Redraw the figure and the status line (and the pod list of the kill control)."""
         if self._widget is None:
+            self.figure()
             return
-        self.controls["status"].value = self.status_html()
-        out = self.controls["view"]
-        from IPython import get_ipython
-
-        if get_ipython() is None:  # headless (tests): keep the figure, show nothing
-            return
-        from IPython.display import display
-
-        with out:
-            out.clear_output(wait=True)
-            display(fig)
+        c = self.controls
+        c["status"].value = self.status_html()
+        names = [p["metadata"]["name"] for p in self.pods()]
+        c["pod"].options = [("first ready", None), *((n, n) for n in names)]
+        if c["pod"].value not in names:
+            c["pod"].value = None
+        c["view"].value = self.png()
 
     def _run(self, fn, *args) -> None:
         """Call an action from a widget callback; show errors instead of losing them."""
@@ -286,8 +342,11 @@ class ReplicationLab:
             )
             c["replicas"].observe(lambda ch: self._run(self.scale, ch["new"]), names="value")
             row1.append(c["replicas"])
-        c["kill"] = w.Button(description="kill a pod", icon="times", button_style="danger")
-        c["kill"].on_click(lambda _: self._run(self.kill_pod))
+        c["pod"] = w.Dropdown(
+            options=[("first ready", None)], value=None, layout=w.Layout(width="220px")
+        )
+        c["kill"] = w.Button(description="kill pod", icon="times", button_style="danger")
+        c["kill"].on_click(lambda _: self._run(self.kill_pod, c["pod"].value))
         c["node"] = w.Dropdown(
             options=nodes,
             value=nodes[0] if nodes else None,
@@ -312,11 +371,11 @@ class ReplicationLab:
             names="value",
         )
         c["status"] = w.HTML()
-        c["view"] = w.Output(layout=w.Layout(min_height="560px"))
+        c["view"] = w.Image(format="png", layout=w.Layout(width="100%"))
         c["log"] = w.Output()
         self._widget = w.VBox(
             [
-                w.HBox([*row1, c["kill"]]),
+                w.HBox([*row1, c["pod"], c["kill"]]),
                 w.HBox([c["node"], c["fail"], c["restore"]]),
                 w.HBox([c["play"], c["seconds"], c["step"]]),
                 c["status"],
@@ -331,26 +390,28 @@ class ReplicationLab:
         display(self.widget)
 
 
-def _ready(pod: dict) -> bool:
-    conds = (pod.get("status") or {}).get("conditions") or ()
-    return any(x.get("type") == "Ready" and x.get("status") == "True" for x in conds)
-
-
 def _nearest(seconds: float) -> int:
     return min((1, 5, 10, 30, 60, 300), key=lambda s: abs(s - seconds))
 
 
-def replication_lab(c, *, selector: str | None = None, owner=None, **kwargs) -> ReplicationLab:
-    """A :class:`ReplicationLab` on ``c``; a notebook cell ending with it shows the widget.
+def cluster_lab(source, *, series: Mapping[str, str] | None = None, **kwargs) -> ClusterLab:
+    """A :class:`ClusterLab`; a notebook cell ending with it shows the widget.
 
     Parameters
     ----------
-    c : Cluster
-    selector : str, optional
-        Label selector of the pods to act on.
-    owner : str or (kind, name), optional
-        The workload to scale, e.g. ``"rs/frontend"`` or ``"rc/kubia"``.
+    source : Cluster, or manifest path(s)/YAML/dicts
+        An existing cluster, or manifests to apply to a new seeded cluster.
+    series : dict of {label: selector}, optional
+        Plot ready pods per label selector instead of per owner.
     **kwargs
-        ``namespace``, ``step_seconds``, ``max_replicas`` (see :class:`ReplicationLab`).
+        ``selector``, ``owner``, ``namespace``, ``step_seconds``, ``max_replicas``, ``nodes``,
+        ``seed``, ``warmup`` (see :class:`ClusterLab`).
+
+    Examples
+    --------
+    >>> lab = cluster_lab("data/replicaset.yaml", series={"frontend": "tier=frontend"},
+    ...                   owner="rs/frontend")  # doctest: +SKIP
+    >>> lab.scale(5).step(30).counts().iloc[-1].tolist()  # doctest: +SKIP
+    [5]
     """
-    return ReplicationLab(c, selector=selector, owner=owner, **kwargs)
+    return ClusterLab(source, series=series, **kwargs)

@@ -40,4 +40,15 @@ def register(name: str, flags: list[Flag], *, namespaced: bool = True):
 
 def load_all() -> None:
     """Import every verb module (each registers itself)."""
-    from kubelab.kubectl.commands import apply, delete, describe, get, label, scale  # noqa: F401
+    from kubelab.kubectl.commands import (  # noqa: F401
+        apply,
+        cordon,
+        delete,
+        describe,
+        drain,
+        get,
+        label,
+        rollout,
+        scale,
+        set_image,
+    )
