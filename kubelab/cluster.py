@@ -52,6 +52,7 @@ class Cluster:
     """
 
     def __init__(self, nodes: int | list[dict] = 3, *, seed: int = 0, images=None):
+        from kubelab.apiserver.plugins import ADMISSION_PLUGINS
         from kubelab.controllers.manager import CONTROLLERS
         from kubelab.images import ImageCatalog
         from kubelab.kubelet import Kubelet
@@ -61,6 +62,7 @@ class Cluster:
         self.seed = seed
         self.clock = Clock()
         self.api = APIServer(self.clock, seed=seed)
+        self.api.admission.extend(plugin() for plugin in ADMISSION_PLUGINS)
         for ns in _SYSTEM_NAMESPACES:
             self.api.create(
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},

@@ -11,12 +11,35 @@ from kubelab.api.quantity import QuantityError, parse_quantity
 
 __all__ = [
     "DEFAULT_TOLERATION_SECONDS",
+    "AdmissionPlugin",
     "default_toleration_seconds",
     "init_pod_status",
     "qos_class",
 ]
 
 DEFAULT_TOLERATION_SECONDS = 300
+
+
+class AdmissionPlugin:
+    """One admission plugin (or registry strategy) of the API server, for the ``kinds`` it handles.
+
+    ``mutate`` runs after defaulting and before validation (LimitRanger, Service IP allocation);
+    ``validate`` runs after validation, just before the write (ResourceQuota). Either may raise a
+    :class:`~kubelab.errors.KubelabError` to refuse the request; nothing is written then. ``old``
+    is ``None`` on create. With ``dry_run`` a plugin must not change its own state. Register a
+    plugin by appending it to ``APIServer.admission``; to free resources when an object is gone,
+    watch the store.
+    """
+
+    kinds: tuple[str, ...] = ()
+
+    def mutate(self, api, obj: dict, old: dict | None, *, dry_run: bool) -> None:
+        """Change ``obj`` in place before validation (default: nothing)."""
+
+    def validate(self, api, obj: dict, old: dict | None, *, dry_run: bool) -> None:
+        """Refuse ``obj`` by raising, after validation (default: accept)."""
+
+
 _NODE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 
 

@@ -64,7 +64,8 @@ class APIServer:
         self._rng = rng(seed, "kube-apiserver")
         self.audit: list[tuple] = []
         self.events = EventRecorder(self)
-        self.registries: dict[str, object] = {}  # kind → hooks (e.g. Service IP allocation)
+        # Admission plugins (LimitRanger, ResourceQuota, Service IP allocation ...), in order.
+        self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True
 
     def client(self, user: str) -> Client:
@@ -114,6 +115,13 @@ class APIServer:
                 f'"{obj.get("kind")}" in version "{version}"\nensure CRDs are installed first'
             )
 
+    def _admit(self, phase: str, obj: dict, old: dict | None, dry_run: bool) -> None:
+        """Run the admission plugins' ``mutate`` (before validation) or ``validate`` (after)."""
+        kind = obj["kind"]
+        for plugin in self.admission:
+            if kind in plugin.kinds:
+                getattr(plugin, phase)(self, obj, old, dry_run=dry_run)
+
     # -- verbs -----------------------------------------------------------------------------
     def create(
         self,
@@ -149,14 +157,13 @@ class APIServer:
         self._check_namespace(rt, ns, pending_namespaces)
         if kind == "Pod":
             admission.default_toleration_seconds(obj)
+        self._admit("mutate", obj, None, dry_run)
         errors = validate(obj)
         if errors:
             raise Invalid(kind, meta.get("name", ""), errors)
         if self.store.get(kind, ns, meta["name"]) is not None:
             raise AlreadyExists(rt.qualified, meta["name"])
-        hooks = self.registries.get(kind)
-        if hooks is not None:
-            hooks.before_create(obj, dry_run=dry_run)
+        self._admit("validate", obj, None, dry_run)
         if dry_run:
             return obj
         meta["uid"] = self.new_uid()
@@ -267,9 +274,11 @@ class APIServer:
                 new["status"] = old["status"]
             if rt.kind == "Pod":
                 admission.default_toleration_seconds(new)
+            self._admit("mutate", new, old, dry_run)
             errors = validate_update(new, old)  # includes validate(new), as upstream
             if errors:
                 raise Invalid(rt.kind, name, errors)
+            self._admit("validate", new, old, dry_run)
             if "spec" in new and new.get("spec") != old.get("spec"):
                 new_meta["generation"] = old["metadata"].get("generation", 0) + 1
         if dry_run:

@@ -1,0 +1,21 @@
+"""The admission plugins a kubelab API server runs, in kube-apiserver's order.
+
+Upstream's order (``pkg/kubeapiserver/options/plugins.go``) puts mutating plugins such as
+``LimitRanger`` before validating ones such as ``ResourceQuota``; registry strategies (Service
+IP and port allocation) run inside the storage layer. :class:`~kubelab.cluster.Cluster` appends
+one fresh instance of each class here to ``api.admission``.
+
+Examples
+--------
+>>> from kubelab.apiserver.admission import AdmissionPlugin
+>>> all(issubclass(cls, AdmissionPlugin) for cls in ADMISSION_PLUGINS)
+True
+"""
+
+from __future__ import annotations
+
+from kubelab.apiserver.admission import AdmissionPlugin
+
+__all__ = ["ADMISSION_PLUGINS"]
+
+ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = []
