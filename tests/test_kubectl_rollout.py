@@ -4,21 +4,18 @@ kubernetes.io "Deployments" page with its own example (controllers/nginx-deploym
 from __future__ import annotations
 
 import pytest
+from test_docs_corpus import CORPUS_DIR  # skips this module when the corpus is absent
 
 import kubelab as kl
 
-EXAMPLE = "/work/shared/corpus/k8s-docs-examples/controllers/nginx-deployment.yaml"
+EXAMPLE = CORPUS_DIR / "controllers" / "nginx-deployment.yaml"
 NAME = "nginx-deployment"
 
 
 @pytest.fixture
 def c():
-    import os
-
-    if not os.path.exists(EXAMPLE):
-        pytest.skip("the docs corpus is not available")
     cluster = kl.Cluster(nodes=3, seed=0)
-    cluster.apply(EXAMPLE)
+    cluster.apply(str(EXAMPLE))
     return cluster
 
 

@@ -426,11 +426,8 @@ class DeploymentController(Controller):
         meta = plan.rs["metadata"]
         rs = self.rss.get(meta.get("namespace", ""), meta["name"]) or plan.rs
         old = replicas(rs)
-        operation = plan.operation
-        if operation is None:
-            if old == plan.size:
-                return False
-            operation = "up" if old < plan.size else "down"
+        if plan.operation is None and old == plan.size:
+            return False
         new, annotations = cow(rs, "metadata", "annotations")
         ann_changed = set_replicas_annotations(annotations, replicas(d), replicas(d) + max_surge(d))
         if old == plan.size and not ann_changed:
@@ -438,11 +435,13 @@ class DeploymentController(Controller):
         new["spec"] = dict(new["spec"], replicas=plan.size)
         self.client.update(new)
         if old != plan.size:
+            # sync.go scaleReplicaSet words it from the sizes (kubernetes#125118's order)
+            word = "up" if old < plan.size else "down"
             self.client.event(
                 d,
                 "Normal",
                 "ScalingReplicaSet",
-                f"Scaled {operation} replica set {meta['name']} from {old} to {plan.size}",
+                f"Scaled {word} replica set {meta['name']} from {old} to {plan.size}",
             )
             return True
         return False
