@@ -407,3 +407,23 @@ def test_plan_defaults_and_thresholds():
         "successThreshold": 1,
         "failureThreshold": 3,
     }
+
+
+def test_probe_on_a_port_the_app_does_not_listen_on_is_refused_forever(env):
+    c = {"name": "app", "image": "kubelab/web:v1", "ports": [{"containerPort": 8080}]}
+    c["readinessProbe"] = {"httpGet": {"path": "/healthz", "port": 9090}, "periodSeconds": 5}
+    tcp = dict(c, readinessProbe={"tcpSocket": {"port": 9090}, "periodSeconds": 5})
+    named = dict(c, readinessProbe={"httpGet": {"path": "/healthz", "port": "http"}})
+    named["ports"] = [{"name": "http", "containerPort": 8080}]
+    env.pod("wrong", [c])
+    env.pod("wrong-tcp", [tcp])
+    env.pod("named", [named])
+    env.run(60)
+    assert status(env, "wrong")["ready"] is False
+    assert status(env, "wrong-tcp")["ready"] is False
+    assert status(env, "named")["ready"] is True
+    ip = env.get("wrong")["status"]["podIP"]
+    assert env.events("wrong", "Unhealthy")[-1][2] == (
+        f'Readiness probe failed: Get "http://{ip}:9090/healthz": '
+        f"dial tcp {ip}:9090: connect: connection refused"
+    )

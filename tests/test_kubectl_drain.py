@@ -240,3 +240,81 @@ def test_durations():
     assert format_duration(3723) == "1h2m3s"
     with pytest.raises(ValueError):
         parse_duration("5")
+
+
+# -- kubectl taint ---------------------------------------------------------------------------------
+def _taints(c, node):
+    return [
+        (t["key"], t.get("value"), t["effect"])
+        for t in c.get("node", node, "")["spec"].get("taints") or ()
+    ]
+
+
+def test_taint_add_overwrite_and_remove_with_upstream_words():
+    c = kl.Cluster(nodes=2, seed=0)
+    assert c.kubectl("taint nodes node-1 dedicated=gpu:NoSchedule") == "node/node-1 tainted"
+    assert _taints(c, "node-1") == [("dedicated", "gpu", "NoSchedule")]
+    assert c.kubectl("taint nodes node-1 dedicated=ml:NoSchedule") == (
+        "error: node node-1 already has dedicated taint(s) with same effect(s) and "
+        "--overwrite is false"
+    )
+    assert c.kubectl("taint nodes node-1 dedicated=ml:NoSchedule --overwrite") == (
+        "node/node-1 modified"
+    )
+    assert _taints(c, "node-1") == [("dedicated", "ml", "NoSchedule")]
+    assert c.kubectl("taint node node-1 dedicated=ml:NoExecute") == "node/node-1 tainted"
+    assert c.kubectl("taint node node-1 dedicated:NoSchedule-") == "node/node-1 untainted"
+    assert _taints(c, "node-1") == [("dedicated", "ml", "NoExecute")]
+    assert c.kubectl("taint node node-1 dedicated:NoSchedule-") == (
+        'error: taint "dedicated:NoSchedule" not found'
+    )
+    assert c.kubectl("taint node/node-1 dedicated-") == "node/node-1 untainted"
+    assert "taints" not in c.get("node", "node-1", "")["spec"]
+    assert c.kubectl("taint nodes --all a=b:PreferNoSchedule") == (
+        "node/node-1 tainted\nnode/node-2 tainted"
+    )
+
+
+def test_taint_refuses_bad_input_clearly():
+    c = kl.Cluster(nodes=1, seed=0)
+    assert c.kubectl("taint nodes node-1 a=b:Sometimes") == (
+        "error: invalid taint effect: Sometimes, unsupported taint effect"
+    )
+    # without ":Effect" the whole word is the key, and "a=b" is no qualified name
+    assert c.kubectl("taint nodes node-1 a=b").startswith(
+        "error: invalid taint spec: a=b, name part must consist of"
+    )
+    assert c.kubectl("taint nodes node-1 a=b=c:NoSchedule") == (
+        "error: invalid taint spec: a=b=c:NoSchedule"
+    )
+    assert c.kubectl("taint nodes node-1 bad_key!:NoSchedule").startswith(
+        "error: invalid taint spec: bad_key!:NoSchedule, name part must consist of"
+    )
+    assert c.kubectl("taint nodes node-1").startswith(
+        "error: at least one taint update is required"
+    )
+    assert c.kubectl("taint pods web a=b:NoSchedule") == (
+        'error: resource type "pods" is not supported by taint, only nodes'
+    )
+    assert c.kubectl("taint nodes nope a=b:NoSchedule") == (
+        'Error from server (NotFound): nodes "nope" not found'
+    )
+    assert c.kubectl("taint nodes node-1 a=b:NoSchedule a=c:NoSchedule").startswith(
+        "error: duplicated taints with the same key and effect"
+    )
+    assert "taints" not in c.get("node", "node-1", "")["spec"]  # nothing half-applied
+
+
+def test_noexecute_taint_evicts_untolerating_pods_but_not_daemons():
+    c = kl.Cluster(nodes=2, seed=0)
+    c.apply(DS)
+    c.apply(replicaset(2))
+    c.run(20)
+    c.kubectl("taint nodes node-1 maintenance=now:NoExecute")
+    c.run(40)
+    web = [p for p in c.list("pods") if not p["metadata"].get("deletionTimestamp")]
+    assert {p["spec"]["nodeName"] for p in web} == {"node-2"}
+    daemons = c.list("pods", "kube-system")
+    assert {p["spec"]["nodeName"] for p in daemons} == {"node-2"}  # not tolerated: evicted too
+    events = c.events
+    assert (events.reason == "TaintManagerEviction").sum() >= 2

@@ -12,6 +12,8 @@ import kubelab as kl
 from kubelab.exercises.checks import course_file
 from kubelab.observe.history import is_ready
 from kubelab.viz import ClusterLab, SelectorSeries, cluster_lab, selector_lab
+from kubelab.viz.maintenance import ready_nodes
+from kubelab.viz.probe_lab import ProbeLab, probe_lab
 
 FRONTEND = {"frontend": "tier=frontend"}
 
@@ -252,3 +254,165 @@ def test_selector_lab_on_an_existing_cluster(cluster):
     assert lab.cluster is cluster
     assert lab.selected("tier=frontend") == sorted(ready(cluster, "tier=frontend"))
     assert "3 of 3 pods selected" in lab.table.value
+
+
+# -- node maintenance and DaemonSets -------------------------------------------------------------
+
+
+@pytest.fixture
+def daemon_lab():
+    return cluster_lab(str(course_file("daemonset.yaml")), owner="ds/log-collector")
+
+
+def test_daemonset_owner_has_no_slider_and_plots_nodes(daemon_lab):
+    lab = daemon_lab
+    assert lab.owner == ("DaemonSet", "log-collector") and lab.show_nodes
+    assert lab.replicas() is None
+    assert ClusterLab(lab.cluster, owner="log-collector").owner == ("DaemonSet", "log-collector")
+    _ = lab.widget
+    assert "replicas" not in lab.controls
+    lower = lab.figure().axes[1]
+    gids = {ln.get_gid() for ln in lower.get_lines()}
+    assert "nodes" in gids
+    labels = [ln.get_label() for ln in lower.get_lines()]
+    assert "ready nodes" in labels and any("log-collector" in x for x in labels)
+
+
+def test_add_and_remove_nodes_the_daemon_follows(daemon_lab):
+    lab = daemon_lab
+    c = lab.cluster
+    lab.add_node().step(10)
+    assert lab.message == "node-4 joined"
+    assert sorted(p["spec"]["nodeName"] for p in lab.pods()) == [
+        "node-1",
+        "node-2",
+        "node-3",
+        "node-4",
+    ]
+    lab.remove_node("node-1").step(90)
+    assert lab.message == "node-1 removed"
+    assert lab.node_names() == ["node-2", "node-3", "node-4"]
+    assert sorted(p["spec"]["nodeName"] for p in lab.pods()) == ["node-2", "node-3", "node-4"]
+    assert [m[1] for m in lab.marks] == ["add node-4", "remove node-1"]
+    nodes = ready_nodes(c)
+    assert nodes.iloc[0] == 3 and nodes.loc[: lab.marks[1][0] - 1].iloc[-1] == 4
+    assert nodes.iloc[-1] == 3
+    assert c.get("DaemonSet", "log-collector")["status"]["desiredNumberScheduled"] == 3
+
+
+def test_cordon_uncordon_and_drain_go_through_kubectl(cluster):
+    lab = ClusterLab(cluster)
+    lab.cordon("node-1")
+    assert lab.message == "node/node-1 cordoned"
+    assert cluster.get("Node", "node-1", namespace="")["spec"]["unschedulable"] is True
+    lab.uncordon("node-1")
+    assert lab.message == "node/node-1 uncordoned"
+    busy = next(p["spec"]["nodeName"] for p in lab.pods())
+    t = cluster.now
+    lab.drain(busy)
+    assert lab.message == f"node/{busy} drained"
+    assert lab.drain_output.startswith(f"node/{busy} cordoned")
+    assert "evicted" in lab.drain_output
+    assert cluster.now > t  # kubectl waited on the simulated clock
+    lab.step(20)
+    assert all(p["spec"]["nodeName"] != busy for p in lab.pods() if is_ready(p))
+    assert lab.marks[-1][1] == f"drain {busy}"
+    audit = cluster.audit
+    assert ((audit.verb == "create/eviction") & (audit.user == "kubectl")).any()
+
+
+def test_drain_with_a_budget_keeps_it(cluster):
+    cluster.apply(
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": {"name": "fe"},
+            "spec": {"maxUnavailable": 0, "selector": {"matchLabels": {"tier": "frontend"}}},
+        }
+    )
+    cluster.run(1)
+    lab = ClusterLab(cluster, series=FRONTEND)
+    lab.drain("node-1", flags="--timeout=12s")
+    assert lab.message.endswith("global timeout reached: 12s")
+    assert "Cannot evict pod as it would violate the pod's disruption budget." in lab.drain_output
+    assert len(ready(cluster, "tier=frontend")) == 3
+
+
+def test_maintenance_buttons_drive_the_lab(cluster):
+    lab = ClusterLab(cluster)
+    _ = lab.widget
+    c = lab.controls
+    c["add"].click()
+    assert lab.message == "node-4 joined"
+    assert list(c["node"].options) == ["node-1", "node-2", "node-3", "node-4"]
+    c["node"].value = "node-4"
+    c["cordon"].click()
+    assert lab.message == "node/node-4 cordoned"
+    c["uncordon"].click()
+    assert lab.message == "node/node-4 uncordoned"
+    c["drain"].click()
+    assert lab.message == "node/node-4 drained"
+    c["remove"].click()
+    assert lab.message == "node-4 removed"
+    assert list(c["node"].options) == ["node-1", "node-2", "node-3"]
+    assert c["node"].value == "node-1"
+    c["node"].options = ["node-1", "nope"]
+    c["node"].value = "nope"
+    c["cordon"].click()
+    assert "NotFound" in c["status"].value or "not found" in c["status"].value
+
+
+# -- the probe lab ---------------------------------------------------------------------------------
+
+
+def test_probe_lab_timeline_follows_the_probe_settings():
+    lab = ProbeLab("kubelab/slow-start:v1", "liveness", seconds=150).run()
+    assert lab.ready_at() is None and lab.restarts() >= 3
+    events = lab.events()
+    assert (
+        events[events.reason == "Killing"].message.iloc[0]
+        == "Container app failed liveness probe, will be restarted"
+    )
+    frame = lab.timeline()
+    assert list(frame.columns) == ["time", "ready", "restarts", "status"]
+    assert frame.restarts.is_monotonic_increasing
+    assert "CrashLoopBackOff" in set(frame.status)
+    lab.set(initial_delay=30).run()
+    assert lab.restarts() == 0 and lab.ready_at() == pytest.approx(33.5)
+    lab.set(probe="startup", initial_delay=0, failure_threshold=2).run()
+    assert lab.restarts() >= 1
+    assert lab.pod()["spec"]["containers"][0]["startupProbe"]["failureThreshold"] == 2
+    lab.set(failure_threshold=6).run()
+    assert lab.restarts() == 0 and lab.ready_at() == pytest.approx(33.5)
+    readiness = ProbeLab("kubelab/web:v3-broken", "readiness", seconds=120).run()
+    assert (readiness.ready_at(), readiness.restarts()) == (None, 0)
+    with pytest.raises(TypeError, match="no setting 'nope'"):
+        lab.set(nope=1)
+    with pytest.raises(ValueError, match="probe should be one of"):
+        ProbeLab(probe="sideways").pod()
+
+
+def test_probe_lab_is_deterministic_and_draws():
+    a = ProbeLab("kubelab/leaky:v1", "readiness", seconds=200).run()
+    b = ProbeLab("kubelab/leaky:v1", "readiness", seconds=200).run()
+    assert a.rows == b.rows
+    last = a.cluster.get("Pod", "probed")["status"]["containerStatuses"][0]["lastState"]
+    assert last["terminated"]["reason"] == "OOMKilled"
+    fig = a.figure()
+    upper, lower = fig.axes
+    assert {ln.get_gid() for ln in upper.get_lines()} >= {"ready"}
+    assert "restarts" in {ln.get_gid() for ln in lower.get_lines()}
+    assert a.png().startswith(b"\x89PNG")
+
+
+def test_probe_lab_widget_reruns_on_every_change():
+    lab = probe_lab("kubelab/slow-start:v1", "liveness", seconds=120)
+    _ = lab.widget
+    c = lab.controls
+    assert "never Ready" in c["status"].value
+    c["initial_delay"].value = 30
+    assert lab.initial_delay == 30 and "Ready at 33.5 s, 0 restarts" in c["status"].value
+    c["image"].value = "kubelab/web:v3-broken"
+    c["probe"].value = "readiness"
+    assert "never Ready, 0 restarts" in c["status"].value
+    assert bytes(c["view"].value).startswith(b"\x89PNG")

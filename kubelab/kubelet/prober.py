@@ -129,9 +129,21 @@ def _steps(a: float, b: float, t0: float, before: str, after: str, ok: bool = Tr
     return steps
 
 
+def _closed(port, image) -> bool:
+    """Whether the app never listens on ``port`` (known only for images that list their ports)."""
+    try:
+        number = int(port)
+    except (TypeError, ValueError):
+        return False
+    return bool(image.ports) and number not in image.ports
+
+
 def _answers(probe: dict, container: dict, image, t0: float, pod_ip: str) -> list:
     """The probe's result as a step function of time from the container's start ``t0``."""
     up = t0 + image.ready_after  # the app listens and answers
+    handler = probe.get("httpGet") or probe.get("tcpSocket") or probe.get("grpc") or {}
+    if _closed(_port(handler.get("port"), container), image):
+        up = INF  # nothing ever listens there: refused forever
     end = t0 + image.healthy_for if image.healthy_for is not None else INF
     end = max(up, end)
     timeout = probe_defaults(probe)["timeoutSeconds"]

@@ -51,6 +51,9 @@ _SCALABLE = {
     "deploy": "Deployment",
     "deployment": "Deployment",
     "deployments": "Deployment",
+    "ds": "DaemonSet",
+    "daemonset": "DaemonSet",
+    "daemonsets": "DaemonSet",
 }
 
 
@@ -69,10 +72,12 @@ def _owner(c, owner, namespace: str) -> tuple[str, str] | None:
     if "/" in owner:
         kind, name = owner.split("/", 1)
         return _SCALABLE.get(kind.lower(), kind), name
-    for kind in ("Deployment", "ReplicaSet", "ReplicationController"):
+    for kind in ("Deployment", "ReplicaSet", "ReplicationController", "DaemonSet"):
         if store.get(kind, namespace, owner) is not None:
             return kind, owner
-    raise ValueError(f"no Deployment, ReplicaSet or ReplicationController named {owner!r}")
+    raise ValueError(
+        f"no Deployment, ReplicaSet, ReplicationController or DaemonSet named {owner!r}"
+    )
 
 
 class SelectorSeries:

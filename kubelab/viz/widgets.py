@@ -29,14 +29,18 @@ from kubelab.observe.history import is_ready
 from kubelab.viz.colors import NO_OWNER
 from kubelab.viz.draw import draw_cluster, palette_for
 from kubelab.viz.labs import SelectorSeries, _owner, cluster_from
+from kubelab.viz.maintenance import NodeMaintenance
 from kubelab.viz.plots import _finish, history_marks, plot_history
 from kubelab.viz.series import WORKLOAD_KINDS, pod_counts, workload_series
 
 __all__ = ["ClusterLab", "cluster_lab"]
 
 
-class ClusterLab:
+class ClusterLab(NodeMaintenance):
     """Scale a workload, kill its pods, fail nodes, let time run — and watch the controllers act.
+
+    Node maintenance (:meth:`add_node`, :meth:`remove_node`, :meth:`cordon`, :meth:`uncordon`,
+    :meth:`drain`) comes from :class:`~kubelab.viz.maintenance.NodeMaintenance`.
 
     Parameters
     ----------
@@ -49,13 +53,16 @@ class ClusterLab:
     selector : str, optional
         Label selector of the pods the lab acts on (``kill_pod``); default: the owner's pods.
     owner : str or (kind, name), optional
-        The workload the replicas slider scales: ``"rs/frontend"``, ``"rc/kubia"``, ``"web"``.
+        The workload the replicas slider scales: ``"rs/frontend"``, ``"rc/kubia"``, ``"web"``;
+        or a DaemonSet (``"ds/fluentd"``: no slider, its desired count follows the nodes).
         Default: the first Deployment, ReplicaSet or ReplicationController in ``namespace``.
     namespace : str
     step_seconds : float
         Simulated seconds per step (and per tick of the play button).
     max_replicas : int
         The slider's maximum.
+    show_nodes : bool, optional
+        Also plot the number of Ready nodes over time (default: for a DaemonSet owner).
     nodes, seed, warmup
         For a lab built from manifests.
     """
@@ -73,6 +80,7 @@ class ClusterLab:
         nodes: int = 3,
         seed: int = 0,
         warmup: float = 30.0,
+        show_nodes: bool | None = None,
     ):
         self.series = None
 
@@ -88,6 +96,8 @@ class ClusterLab:
         self.selector = selector
         self.namespace = namespace
         self.owner = _owner(c, owner, namespace)
+        daemon = bool(self.owner) and self.owner[0] == "DaemonSet"
+        self.show_nodes = daemon if show_nodes is None else bool(show_nodes)
         self.step_seconds = float(step_seconds)
         self.max_replicas = max_replicas
         self.marks: list[tuple[float, str]] = []
@@ -230,6 +240,10 @@ class ClusterLab:
             self._plot_series(lower, marks)
         else:
             plot_history(self.cluster, ax=lower, namespace=self.namespace, marks=marks)
+        if self.show_nodes:
+            self._plot_nodes(lower)
+            lower.set_ylim(bottom=0, top=max(1.0, lower.dataLim.y1) * 1.08)
+            lower.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         self.last_figure = fig
         return fig
 
@@ -301,6 +315,11 @@ class ClusterLab:
         c["pod"].options = [("first ready", None), *((n, n) for n in names)]
         if c["pod"].value not in names:
             c["pod"].value = None
+        nodes = self.node_names()
+        if list(c["node"].options) != nodes:  # nodes joined or left
+            current = c["node"].value
+            c["node"].options = nodes
+            c["node"].value = current if current in nodes else (nodes[0] if nodes else None)
         c["view"].value = self.png()
 
     def _run(self, fn, *args) -> None:
@@ -332,7 +351,7 @@ class ClusterLab:
         nodes = self.node_names()
         c = self.controls = {}
         row1 = []
-        if self.owner:
+        if self.owner and self.owner[0] != "DaemonSet":  # a DaemonSet has no replicas
             c["replicas"] = w.IntSlider(
                 value=self.replicas() or 0,
                 min=0,
@@ -377,6 +396,7 @@ class ClusterLab:
             [
                 w.HBox([*row1, c["pod"], c["kill"]]),
                 w.HBox([c["node"], c["fail"], c["restore"]]),
+                self._maintenance_row(w),
                 w.HBox([c["play"], c["seconds"], c["step"]]),
                 c["status"],
                 c["view"],
