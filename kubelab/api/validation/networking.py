@@ -101,8 +101,8 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _host(host: str, path: str) -> list[FieldError]:
-    if _is_ip(host):
+def _host(host: str, path: str, *, allow_ip: bool = False) -> list[FieldError]:
+    if not allow_ip and _is_ip(host):
         return [FieldError.invalid(path, host, "must be a DNS name, not an IP address")]
     if "*" in host:
         if host.startswith("*.") and not is_dns1123_subdomain(host[2:]):
@@ -152,12 +152,29 @@ def validate_ingress(obj: dict) -> list[FieldError]:
     for i, tls in enumerate(lst(spec.get("tls"))):
         for j, host in enumerate(lst(d(tls).get("hosts"))):
             if isinstance(host, str) and host:
-                errs.extend(_host(host, f"spec.tls[{i}].hosts[{j}]"))
+                # validateIngressTLS: DNS names (wildcards allowed), an IP address is not refused
+                errs.extend(_host(host, f"spec.tls[{i}].hosts[{j}]", allow_ip=True))
+        secret = d(tls).get("secretName")
+        if secret:  # validateTLSSecretName: a Secret name when set
+            errs.extend(
+                FieldError.invalid(f"spec.tls[{i}].secretName", secret, m)
+                for m in name_is_dns1123_subdomain(str(secret))
+            )
     cls = spec.get("ingressClassName")
     if cls is not None:
         errs.extend(
             FieldError.invalid("spec.ingressClassName", cls, m)
             for m in name_is_dns1123_subdomain(str(cls))
+        )
+    # ValidateIngressCreate: the legacy class annotation must agree with ingressClassName
+    legacy = d(d(obj.get("metadata")).get("annotations")).get("kubernetes.io/ingress.class")
+    if legacy is not None and cls is not None and legacy != cls:
+        errs.append(
+            FieldError.invalid(
+                "annotations.kubernetes.io/ingress.class",
+                legacy,
+                "must match `ingressClassName` when both are specified",
+            )
         )
     return errs
 
