@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kubelab.viz.layout import POD_H, POD_W, SVC_H, SVC_W
 
-__all__ = ["draw_routes"]
+__all__ = ["draw_routes", "service_caption"]
 
 _SERVICE = "#5c6bc0"
 
@@ -31,6 +31,8 @@ def draw_routes(ax, s, out, styles, font):
                 gid=f"service:{name}",
             )
         )
+        info = getattr(s, "service_info", {}).get(name) or {}
+        caption = service_caption(info)
         ax.text(
             cx,
             cy,
@@ -41,7 +43,20 @@ def draw_routes(ax, s, out, styles, font):
             zorder=4,
             color="#283593",
             weight="bold",
+            gid=f"service-name:{name}",
         )
+        if caption:
+            ax.text(
+                cx,
+                cy + SVC_H / 2 + 0.05,
+                caption,
+                fontsize=font * 0.7,
+                ha="center",
+                va="bottom",
+                zorder=4,
+                color="#3949ab",
+                gid=f"service-info:{name}",
+            )
         _draw_selects(ax, name, pods, s, out, styles, index)
     for name, services in s.ingresses:
         cx, cy = out.ingresses[name]
@@ -84,6 +99,33 @@ def draw_routes(ax, s, out, styles, font):
                     )
                 )
                 styles["ingress → service"] = {"line": "#ad1457"}
+
+
+def service_caption(info: dict) -> str:
+    """The second line of a service box: its type and how it is reached.
+
+    >>> service_caption({"service_type": "NodePort", "cluster_ip": "10.96.0.10",
+    ...                  "external_ip": "<none>", "ports": "80:30080/TCP"})
+    'NodePort 10.96.0.10 80:30080/TCP'
+    >>> service_caption({"service_type": "LoadBalancer", "cluster_ip": "10.96.0.11",
+    ...                  "external_ip": "<pending>", "ports": "80:31000/TCP"})
+    'LB <pending> 10.96.0.11 80:31000/TCP'
+    >>> service_caption({"service_type": "ExternalName", "cluster_ip": "<none>",
+    ...                  "external_ip": "db.example.com", "ports": "<none>"})
+    'ExternalName → db.example.com'
+    >>> service_caption({})
+    ''
+    """
+    kind = info.get("service_type")
+    if not kind:
+        return ""
+    if kind == "ExternalName":
+        return f"ExternalName → {info.get('external_ip', '')}"
+    ip = "headless" if info.get("cluster_ip") == "None" else info.get("cluster_ip", "")
+    ports = "" if info.get("ports") in (None, "<none>") else info["ports"]
+    if kind == "LoadBalancer":
+        return " ".join(p for p in ("LB", info.get("external_ip", ""), ip, ports) if p)
+    return " ".join(p for p in (kind, ip, ports) if p)
 
 
 def _draw_selects(ax, name, pods, s, out, styles, index):

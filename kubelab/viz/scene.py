@@ -15,6 +15,7 @@ from kubelab.viz.colors import NO_OWNER
 __all__ = ["NodeBox", "PodBox", "Scene", "scene", "short_name"]
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
+_SERVICE_ATTRS = ("service_type", "cluster_ip", "external_ip", "ports")
 
 
 @dataclass
@@ -55,6 +56,8 @@ class Scene:
     services: list[tuple[str, list[tuple[str, str]]]]  # (name, selected pods (ns, name))
     ingresses: list[tuple[str, list[str]]]  # (name, services it routes to)
     now: float | None = None
+    # service name -> how it is reached: service_type, cluster_ip, external_ip, ports
+    service_info: dict[str, dict] = field(default_factory=dict)
 
     @property
     def pods(self) -> list[PodBox]:
@@ -142,13 +145,17 @@ def scene(source, *, namespace: str | None = None, system: bool = False) -> Scen
             )
     pending: list[PodBox] = []
     services, ingresses = [], []
+    service_info: dict[str, dict] = {}
     for key, attrs in sorted(graph.nodes(data=True), key=lambda item: _natural(item[0])):
         kind, ns, name = key
         if kind not in ("Pod", "Service", "Ingress") or not _wanted(ns, namespace, system):
             continue
         if kind == "Service":
+            if (ns, name) == ("default", "kubernetes") and not system:
+                continue  # the API server's own Service: in every cluster, selects no pod
             pods = sorted(v[1:] for _, v, k in graph.out_edges(key, keys=True) if k == "selects")
             services.append((name, pods))
+            service_info[name] = {k: attrs.get(k) for k in _SERVICE_ATTRS}
             continue
         if kind == "Ingress":
             backends = sorted(
@@ -173,4 +180,11 @@ def scene(source, *, namespace: str | None = None, system: bool = False) -> Scen
             nodes[node].pods.append(pod)
         else:
             pending.append(pod)
-    return Scene(list(nodes.values()), pending, services, ingresses, getattr(source, "now", None))
+    return Scene(
+        list(nodes.values()),
+        pending,
+        services,
+        ingresses,
+        getattr(source, "now", None),
+        service_info,
+    )
