@@ -136,6 +136,13 @@ class CycleState:
     pod: object  # PodInfo
     table: object  # NodeTable
     data: dict = field(default_factory=dict)
+    handle: object = None  # kubelab.scheduler.handle.Handle (listers); None: a bare table
+
+    def __post_init__(self):
+        if self.handle is None:
+            from kubelab.scheduler.handle import Handle
+
+            self.handle = Handle()
 
 
 class FilterPlugin:
@@ -163,9 +170,13 @@ class FilterPlugin:
 
 
 class ScorePlugin:
-    """A Score over the feasible nodes: ``score`` returns an int64 array aligned with ``slots``."""
+    """A Score over the feasible nodes: ``score`` returns an int64 array aligned with ``slots``.
+
+    ``weight`` is the plugin's weight in the default profile (0: not a default score plugin).
+    """
 
     name = "Score"
+    weight = 0
 
     def pre_score(self, state: CycleState) -> bool:
         """False to skip this plugin for the pod (it then scores 0 everywhere)."""
@@ -186,6 +197,7 @@ class Framework:
     scores: list[tuple[ScorePlugin, int]]
     percentage_of_nodes_to_score: int = 0
     name: str = "default-scheduler"
+    handle: object = None  # listers for the plugins (kubelab.scheduler.handle)
 
     @classmethod
     def default(cls) -> Framework:

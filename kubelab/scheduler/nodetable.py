@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kubelab.scheduler.podgroups import PodGroups
 from kubelab.scheduler.requests import _amount
 from kubelab.scheduler.taints import Taint, taint_tuple
 
@@ -94,6 +95,12 @@ class NodeTable:
         self.pods: dict[tuple[str, str], PodRecord] = {}
         self.pods_on: list[set[tuple[str, str]]] = []  # slot → keys of the pods counted there
         self._waiting: dict[str, set[tuple[str, str]]] = {}
+        # Pods grouped by namespace and labels, counted per slot (InterPodAffinity, spread).
+        self.groups = PodGroups()
+        # image name → slot → size (ImageLocality); names as the kubelet reports them.
+        self.image_index: dict[str, dict[int, int]] = {}
+        self._images_raw: list = []
+        self.image_version = 0  # bumped when a node's image list changes
         self.version = 0  # bumped when nodes, labels, taints or cordons change (cache key)
         self._order: np.ndarray | None = None
         self._mask_cache: dict[tuple, np.ndarray] = {}
@@ -151,6 +158,7 @@ class NodeTable:
                 self.labels.append({})
                 self.taints.append(())
                 self.pods_on.append(set())
+                self._images_raw.append(None)
             self.slot_of[name] = slot
             self.names[slot] = name
             self.active[slot] = True
@@ -184,6 +192,10 @@ class NodeTable:
             self.taints[slot] = taints
             self.taint_signature[slot] = self._signature(taints)
             changed = True
+        images = status.get("images")
+        if images != self._images_raw[slot]:
+            self._index_images(slot, self._images_raw[slot], images)
+            self._images_raw[slot] = images
         if changed:
             self._changed()
         if new:
@@ -214,6 +226,20 @@ class NodeTable:
             if old.get(key) != value:
                 self.label_index.setdefault(key, {}).setdefault(value, set()).add(slot)
 
+    def _index_images(self, slot: int, old, new) -> None:
+        self.image_version += 1
+        for entry in old or ():
+            for image in entry.get("names") or ():
+                holders = self.image_index.get(image)
+                if holders is not None:
+                    holders.pop(slot, None)
+                    if not holders:
+                        del self.image_index[image]
+        for entry in new or ():
+            size = int(entry.get("sizeBytes") or 0)
+            for image in entry.get("names") or ():
+                self.image_index.setdefault(image, {})[slot] = size
+
     def remove_node(self, name: str) -> None:
         """Forget a node; its pods wait (as upstream's ghost NodeInfo) until they go too."""
         slot = self.slot_of.pop(name, None)
@@ -228,6 +254,8 @@ class NodeTable:
         self._index_labels(slot, self.labels[slot], {})
         self.labels[slot] = {}
         self.taints[slot] = ()
+        self._index_images(slot, self._images_raw[slot], None)
+        self._images_raw[slot] = None
         self.names[slot] = None
         self.nodes[slot] = None
         self.active[slot] = False
@@ -291,6 +319,7 @@ class NodeTable:
         self.free_pods[slot] -= sign
         for name, amount in req.scalar.items():
             self._scalar(self.scalar_requested, name)[slot] += sign * amount
+        self.groups.account(info, slot, sign, self._capacity)
         for ip, protocol, port in info.ports:
             by_slot = self.ports.setdefault((protocol, port), {}).setdefault(ip, {})
             count = by_slot.get(slot, 0) + sign

@@ -16,8 +16,15 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 
+from kubelab.scheduler.affinity import (
+    AffinityTerm,
+    SpreadConstraint,
+    pod_affinity_terms,
+    spread_constraints,
+)
 from kubelab.scheduler.nodeselector import Term, compile_term, compile_terms
 from kubelab.scheduler.requests import Resource, host_ports, pod_requests
 from kubelab.scheduler.taints import Toleration, toleration_tuple
@@ -47,6 +54,25 @@ class PodInfo:
     preferred_terms: tuple[tuple[int, Term], ...]
     node_name: str
     scheduler_name: str
+    labels: dict = field(default_factory=dict)
+    terminating: bool = False
+    required_affinity: tuple[AffinityTerm, ...] = ()
+    required_anti_affinity: tuple[AffinityTerm, ...] = ()
+    preferred_affinity: tuple[tuple[int, AffinityTerm], ...] = ()
+    preferred_anti_affinity: tuple[tuple[int, AffinityTerm], ...] = ()
+    spread: tuple[SpreadConstraint, ...] = ()
+    images: tuple[str, ...] = ()
+    group: tuple | None = None  # (index token, pod-group id), set when first counted
+
+    @property
+    def has_affinity(self) -> bool:
+        """Does this pod carry pod (anti-)affinity terms existing pods must honour?"""
+        return bool(
+            self.required_affinity
+            or self.required_anti_affinity
+            or self.preferred_affinity
+            or self.preferred_anti_affinity
+        )
 
     @property
     def namespace(self) -> str:
@@ -75,6 +101,9 @@ class PodInfo:
             term = compile_term(item.get("preference"))
             if weight and term is not None:
                 preferred.append((weight, term))
+        req_aff, req_anti, pref_aff, pref_anti = (
+            pod_affinity_terms(pod) if spec.get("affinity") else ((), (), (), ())
+        )
         return cls(
             key=(meta.get("namespace", ""), meta.get("name", "")),
             pod=pod,
@@ -90,7 +119,34 @@ class PodInfo:
             preferred_terms=tuple(preferred),
             node_name=spec.get("nodeName") or "",
             scheduler_name=spec.get("schedulerName") or "default-scheduler",
+            labels=meta.get("labels") or {},
+            terminating=bool(meta.get("deletionTimestamp")),
+            required_affinity=req_aff,
+            required_anti_affinity=req_anti,
+            preferred_affinity=pref_aff,
+            preferred_anti_affinity=pref_anti,
+            spread=spread_constraints(pod) if spec.get("topologySpreadConstraints") else (),
+            images=_images(spec),
         )
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized(image: str) -> str:
+    from kubelab.images import parse_reference
+
+    try:
+        return parse_reference(image).normalized
+    except ValueError:
+        return image
+
+
+def _images(spec: dict) -> tuple[str, ...]:
+    """Normalised image references of the init and app containers (for ImageLocality)."""
+    return tuple(
+        _normalized(container.get("image") or "")
+        for section in ("initContainers", "containers")
+        for container in spec.get(section) or ()
+    )
 
 
 def _names_from_terms(terms) -> frozenset[str] | None:

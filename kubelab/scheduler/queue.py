@@ -68,6 +68,7 @@ class QueuedPodInfo:
     attempts: int = 0
     where: str = ACTIVE
     token: int = -1  # sequence of its live heap entry; older entries are stale
+    pod_add_helps: bool = False  # its last rejection could be resolved by a new pod (hints)
 
     def backoff_expiry(self) -> float:
         return self.timestamp + backoff_duration(self.attempts)
@@ -79,6 +80,8 @@ class SchedulingQueue:
     def __init__(self) -> None:
         self.pods: dict[tuple[str, str], QueuedPodInfo] = {}
         self._unschedulable: dict[tuple[str, str], QueuedPodInfo] = {}  # insertion-ordered
+        # namespace → the unschedulable pods a newly assigned pod there could help (hints)
+        self._hinted: dict[str, dict[tuple[str, str], QueuedPodInfo]] = {}
         self._active: list[tuple] = []
         self._backoff: list[tuple] = []
         self._seq = itertools.count()
@@ -97,13 +100,21 @@ class SchedulingQueue:
         return out
 
     # -- entering ------------------------------------------------------------------------------
+    def _leave_unschedulable(self, key) -> None:
+        if self._unschedulable.pop(key, None) is not None:
+            hinted = self._hinted.get(key[0])
+            if hinted is not None:
+                hinted.pop(key, None)
+                if not hinted:
+                    del self._hinted[key[0]]
+
     def _push_active(self, qp: QueuedPodInfo) -> None:
-        self._unschedulable.pop(qp.key, None)
+        self._leave_unschedulable(qp.key)
         qp.where, qp.token = ACTIVE, next(self._seq)
         heapq.heappush(self._active, (-qp.priority, qp.timestamp, qp.token, qp))
 
     def _push_backoff(self, qp: QueuedPodInfo) -> None:
-        self._unschedulable.pop(qp.key, None)
+        self._leave_unschedulable(qp.key)
         qp.where, qp.token = BACKOFF, next(self._seq)
         heapq.heappush(self._backoff, (qp.backoff_expiry(), qp.token, qp))
 
@@ -134,7 +145,7 @@ class SchedulingQueue:
 
     def delete(self, key) -> None:
         self.pods.pop(key, None)  # heap entries of deleted pods are skipped when popped
-        self._unschedulable.pop(key, None)
+        self._leave_unschedulable(key)
 
     # -- leaving -------------------------------------------------------------------------------
     def pop(self, now: float) -> QueuedPodInfo | None:
@@ -158,6 +169,8 @@ class SchedulingQueue:
         qp.timestamp = now
         qp.where = UNSCHEDULABLE
         self._unschedulable[qp.key] = qp
+        if qp.pod_add_helps:
+            self._hinted.setdefault(qp.key[0], {})[qp.key] = qp
 
     def requeue_backoff(self, qp: QueuedPodInfo, now: float) -> None:
         """Retry after the backoff (an error, not a verdict, stopped the cycle)."""
@@ -176,6 +189,17 @@ class SchedulingQueue:
     def move_all_to_active_or_backoff(self, now: float) -> int:
         """A cluster event may help: every unschedulable pod is retried (after its backoff)."""
         waiting = list(self._unschedulable.values())
+        for qp in waiting:
+            self._move(qp, now)
+        return len(waiting)
+
+    def move_for_pod_add(self, namespace: str, now: float) -> int:
+        """A pod was assigned in ``namespace``: retry the unschedulable pods of that
+        namespace that pod affinity or topology spreading rejected (queueing hints)."""
+        hinted = self._hinted.get(namespace)
+        if not hinted:
+            return 0
+        waiting = list(hinted.values())
         for qp in waiting:
             self._move(qp, now)
         return len(waiting)

@@ -131,6 +131,20 @@ class ScheduleResult:
     def scheduled(self) -> bool:
         return self.node is not None
 
+    def pod_add_helps(self) -> bool:
+        """Could a newly assigned pod make this unschedulable pod fit? (The queueing hints of
+        InterPodAffinity — a missing affinity match — and PodTopologySpread.)"""
+        if self.diagnosis is None:
+            return False
+        for plugin, rejections, failed in self.diagnosis.verdicts:
+            for reason, mask in rejections:
+                if (
+                    plugin.name == "PodTopologySpread"
+                    or reason == "node(s) didn't match pod affinity rules"
+                ) and (mask & failed).any():
+                    return True
+        return False
+
 
 class SchedulingAlgorithm:
     """``schedulePod``: runs a :class:`Framework` over a :class:`NodeTable`.
@@ -221,7 +235,7 @@ class SchedulingAlgorithm:
         if len(table) == 0:
             result.message = NO_NODES_AVAILABLE
             return result
-        state = CycleState(pod, table)
+        state = CycleState(pod, table, handle=self.framework.handle)
         diagnosis = Diagnosis(state, len(table))
         candidates = self._candidates(state, diagnosis)
         if candidates is None or len(candidates) == 0:

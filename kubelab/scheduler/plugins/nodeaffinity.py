@@ -80,6 +80,7 @@ def term_mask(table, term) -> np.ndarray:
 
 class NodeAffinity(FilterPlugin, ScorePlugin):
     name = "NodeAffinity"
+    weight = 2
 
     def pre_filter(self, state: CycleState):
         names = state.pod.required_names

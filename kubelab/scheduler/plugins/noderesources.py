@@ -62,6 +62,7 @@ class Fit(FilterPlugin, ScorePlugin):
     """NodeResourcesFit with the default LeastAllocated scoring strategy."""
 
     name = "NodeResourcesFit"
+    weight = 1
     code = UNSCHEDULABLE
 
     def __init__(self, resources=DEFAULT_RESOURCES):
@@ -152,6 +153,7 @@ class BalancedAllocation(ScorePlugin):
     """NodeResourcesBalancedAllocation over cpu and memory."""
 
     name = "NodeResourcesBalancedAllocation"
+    weight = 1
 
     def pre_score(self, state: CycleState) -> bool:
         req = state.pod.requests

@@ -38,6 +38,7 @@ def untolerated_reason(taint) -> str:
 
 class TaintToleration(FilterPlugin, ScorePlugin):
     name = "TaintToleration"
+    weight = 3
 
     def _verdicts(self, state: CycleState):
         """Per signature: index of the reason it fails with (-1: passes), and the reasons."""
