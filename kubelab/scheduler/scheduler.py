@@ -40,6 +40,7 @@ from kubelab.api.meta import cow, get_condition, set_condition
 from kubelab.controllers.base import Controller
 from kubelab.errors import KubelabError
 from kubelab.scheduler.framework import Framework, truncate_message
+from kubelab.scheduler.handle import InformerHandle
 from kubelab.scheduler.nodetable import NodeTable
 from kubelab.scheduler.podinfo import PodInfo
 from kubelab.scheduler.queue import FLUSH_UNSCHEDULABLE_PERIOD, SchedulingQueue
@@ -97,6 +98,10 @@ class Scheduler(Controller):
         self.queue = SchedulingQueue()
         framework = Framework.default()
         framework.percentage_of_nodes_to_score = int(self.config.get("percentageOfNodesToScore", 0))
+        framework.handle = InformerHandle(self.informers)
+        for plugin in framework.filters:  # plugins that watch more of the cluster (VolumeBinding)
+            if hasattr(plugin, "attach"):
+                plugin.attach(self)
         self.algorithm = SchedulingAlgorithm(framework, self.table, self.rng)
         self.last_results: dict[tuple[str, str], tuple[float, str | None, str]] = {}
         self._drain_timer = None
@@ -118,9 +123,25 @@ class Scheduler(Controller):
         )
 
     def explain(self, name: str, namespace: str = "default"):
-        """Every node's verdict and scores for a pod, as a DataFrame (see :func:`explain`).
+        """What the scheduler "thought" of every node for a pod, as a DataFrame.
 
-        For a pod already on a node, its own requests are left out, as when it was placed.
+        One row per node: each filter's verdict (``<Filter>.filter``: ``"pass"`` or the
+        reason), the first failing filter (``filter``, ``reasons``), each score plugin's
+        raw, normalised and weighted score (``<Score>.raw``, ``<Score>.normalized``,
+        ``<Score>``) and ``total``; see :mod:`kubelab.scheduler.explain`. Works for
+        pending pods and for pods already on a node (then judged without themselves, as
+        when they were placed, and the ``assigned`` column marks their node).
+        Learners call it as ``c.scheduler.explain("web-abc12")``.
+
+        Examples
+        --------
+        >>> import kubelab as kl
+        >>> c = kl.Cluster(nodes=2, seed=0)
+        >>> _ = c.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        ...              "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+        >>> df = c.run(1).scheduler.explain("p")
+        >>> df[["node", "feasible", "assigned"]].values.tolist()
+        [['node-1', True, True], ['node-2', True, False]]
         """
         from kubelab.errors import NotFound
         from kubelab.scheduler.explain import explain
@@ -133,8 +154,9 @@ class Scheduler(Controller):
         record = self.table.pods.get(info.key)
         if record is not None:
             self.table.remove_pod(info.key)
+        assigned = (pod.get("spec") or {}).get("nodeName") or None
         try:
-            return explain(self.algorithm, info)
+            return explain(self.algorithm, info, assigned=assigned)
         finally:
             if record is not None:
                 self.table.add_pod(record.info, record.node)
@@ -166,6 +188,7 @@ class Scheduler(Controller):
         if node:
             if not _terminal(pod):
                 self.table.add_pod(PodInfo.from_pod(pod), node)
+                self._assigned_pod_added(pod)
         elif self._responsible(pod):
             info = PodInfo.from_pod(pod)
             self.queue.add(info.key, info, priority=info.priority, now=self.clock.now)
@@ -181,12 +204,22 @@ class Scheduler(Controller):
                 self._forget(key)
                 return
             record = self.table.pods.get(key)
-            if record is not None and record.node == node and _same_requests(record.info.pod, new):
+            same_selectable = _same_selectable(old, new)
+            if (
+                record is not None
+                and record.node == node
+                and same_selectable
+                and _same_requests(record.info.pod, new)
+            ):
                 record.info.pod = new  # the assumed pod is confirmed by the informer
                 return
             self.table.add_pod(PodInfo.from_pod(new), node)
-            if record is not None:
-                self._cluster_event()  # its requests changed (a resize may free room)
+            if record is None:
+                self._assigned_pod_added(new)
+            else:
+                # Its requests changed (a resize may free room), or its labels or termination
+                # did (pod affinity and spreading count it differently now).
+                self._cluster_event()
         elif not self._responsible(new):
             self.queue.delete(key)
         elif key not in self.queue:
@@ -208,6 +241,14 @@ class Scheduler(Controller):
         if key in self.table.pods:
             self.table.remove_pod(key)
             self._cluster_event()
+
+    def _assigned_pod_added(self, pod: dict) -> None:
+        """``AssignedPodAdd``: retry pods that pod affinity or spreading rejected in its
+        namespace (queueing hints; other rejections can't be helped by a new pod)."""
+        namespace = pod["metadata"].get("namespace", "")
+        if self.queue.move_for_pod_add(namespace, self.clock.now):
+            self._schedule_drain()
+            self._schedule_backoff_flush()
 
     def _cluster_event(self) -> None:
         """Something changed that could help unschedulable pods: retry them (after backoff)."""
@@ -273,9 +314,11 @@ class Scheduler(Controller):
         pod = self.informers.get("Pod").get(*info.key) or info.pod
         if result.node is None:
             self._unschedulable(pod, result.message)
+            queued.pod_add_helps = result.pod_add_helps()
             self.queue.requeue_unschedulable(queued, self.clock.now)
             return result
         self.table.add_pod(info, result.node)  # assume: its requests count from now on
+        self._assigned_pod_added(info.pod)
         try:
             self.client.bind(pod, result.node)
         except KubelabError as error:
@@ -325,6 +368,14 @@ class Scheduler(Controller):
 def _spec_or_labels_changed(old: dict, new: dict) -> bool:
     a, b = old.get("spec"), new.get("spec")
     return (a is not b and a != b) or old["metadata"].get("labels") != new["metadata"].get("labels")
+
+
+def _same_selectable(old: dict, new: dict) -> bool:
+    """Labels and termination: what pod affinity and topology spreading look at."""
+    a, b = old["metadata"], new["metadata"]
+    return a.get("labels") == b.get("labels") and bool(a.get("deletionTimestamp")) == bool(
+        b.get("deletionTimestamp")
+    )
 
 
 def _same_requests(old: dict, new: dict) -> bool:
