@@ -47,6 +47,7 @@ The teaching images (what the lessons use):
 ``kubelab/stubborn``          ignores SIGTERM: deletion takes the whole grace period
 ``kubelab/flaky``             one request in five fails (its health endpoint is fine)
 ``kubelab/slow``              answers in 250 ms
+``kubelab/busy``              wants a whole CPU: throttled (and slower) under a smaller limit
 ============================  =================================================================
 
 Learners extend the shared catalogue with ``kl.images.register("me/app:v1", ...)`` or give a
@@ -64,7 +65,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kubelab.api.quantity import memory_bytes
+from kubelab.api.quantity import memory_bytes, parse_quantity
 
 __all__ = [
     "ImageCatalog",
@@ -179,6 +180,9 @@ class ImageSpec:
         The process exits by itself after this long, with this code (None: runs forever).
     memory, memory_growth : int
         Bytes used at start, bytes added per second: above the memory limit → OOMKilled (137).
+    cpu : float
+        Cores it wants to burn (``500m`` → 0.5): above its CPU limit it is throttled, and
+        answers slower by wanted/limit (:func:`kubelab.kubelet.resources.throttle_factor`).
     healthy, healthy_for : bool, float or None
         ``healthy: false``: its health checks never pass (the port opens, though).
         ``healthy_for``: they fail from that long after the start on.
@@ -204,6 +208,7 @@ class ImageSpec:
     exit_code: int = 0
     memory: int = 10 * 2**20
     memory_growth: int = 0
+    cpu: float = 0.001
     healthy: bool = True
     healthy_for: float | None = None
     unhealthy_status: int = 500
@@ -229,6 +234,7 @@ _FIELDS = {f.name for f in dataclasses.fields(ImageSpec)} - {"reference", "norma
 _FLOATS = {"pull_seconds", "start_seconds", "ready_after", "latency_ms", "error_rate"}
 _OPTIONAL_FLOATS = {"exit_after", "healthy_for", "stop_seconds"}
 _BYTES = {"size_bytes", "memory", "memory_growth"}
+_CORES = {"cpu"}
 
 
 def _coerce_fields(ref: str, fields: dict) -> dict:
@@ -245,6 +251,8 @@ def _coerce_fields(ref: str, fields: dict) -> dict:
             value = None if value is None else float(value)
         elif key in _BYTES:
             value = memory_bytes(value)
+        elif key in _CORES:
+            value = float(parse_quantity(value))
         elif key == "ports":
             value = tuple(int(p) for p in value or ())
         elif key in ("exit_code", "term_exit_code", "unhealthy_status"):

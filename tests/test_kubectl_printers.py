@@ -550,6 +550,8 @@ def test_service_and_other_tables():
     assert [c["name"] for c in table_for([other], "ResourceQuota", 5)["columnDefinitions"]] == [
         "Name",
         "Age",
+        "Request",
+        "Limit",
     ]
 
 

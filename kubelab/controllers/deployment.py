@@ -384,12 +384,13 @@ class DeploymentController(Controller):
                 self._write_status(d, status)
                 raise
         except KubelabError as error:
-            msg = f'Failed to create new replica set "{name}": {error}'
+            msg = f'Failed to create new replica set "{name}": {error.message}'
             if has_progress_deadline(d):
                 set_condition(
                     status, new_condition("Progressing", "False", FAILED_RS_CREATE, msg, now)
                 )
-                self._write_status(d, status)
+                if status != (d.get("status") or {}):  # a no-op write would wake us again
+                    self._write_status(d, status)
             self.client.event(d, "Warning", FAILED_RS_CREATE, msg)
             raise
         if not already_exists and count > 0:

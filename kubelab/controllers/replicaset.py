@@ -76,6 +76,7 @@ class ReplicaSetController(Controller):
         self.pods = self.informers.get("Pod")
         self._selectors: dict[str, tuple] = {}  # uid → (selector source, parsed)
         self._status_pending: set = set()
+        self._failures: dict = {}  # key → consecutive failed syncs (rate-limited requeue)
         self.owners.add_handler(
             on_add=self.enqueue_object, on_update=self._owner_updated, on_delete=self._owner_deleted
         )
@@ -195,6 +196,12 @@ class ReplicaSetController(Controller):
         # As upstream, status counts the pods seen before acting; the pod events our own
         # creations and deletions cause bring the next sync, which counts them.
         self.update_status(owner, pods, error)
+        if error is not None:  # upstream queue.AddRateLimited: retry in 5 ms, doubling to 1000 s
+            failures = self._failures.get(key, 0)
+            self._failures[key] = failures + 1
+            self.enqueue(key, delay=min(0.005 * 2**failures, 1000.0))
+        else:
+            self._failures.pop(key, None)
 
     def _can_adopt(self, owner: dict) -> str | None:
         """``RecheckDeletionTimestamp``: look the owner up live before adopting."""

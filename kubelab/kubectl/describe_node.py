@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubelab.api.quantity import cpu_millis, format_cpu, format_memory, memory_bytes
+from kubelab.api.resourcelist import pod_limits, pod_requests
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -85,16 +86,15 @@ def describe_node(node: dict, rel: Related) -> str:
 
 
 def _requests_limits(pod: dict) -> tuple[dict, dict]:
-    req, lim = {"cpu": 0, "memory": 0}, {"cpu": 0, "memory": 0}
-    for c in (pod.get("spec") or {}).get("containers") or ():
-        res = c.get("resources") or {}
-        for totals, key in ((req, "requests"), (lim, "limits")):
-            values = dict(res.get(key) or {})
-            if key == "requests":  # requests default to limits
-                values = {**(res.get("limits") or {}), **values}
-            totals["cpu"] += cpu_millis(values["cpu"]) if "cpu" in values else 0
-            totals["memory"] += memory_bytes(values["memory"]) if "memory" in values else 0
-    return req, lim
+    """``PodRequestsAndLimits``: containers summed, at least the largest init container."""
+    spec = pod.get("spec") or {}
+    out = []
+    for totals in (pod_requests(spec), pod_limits(spec)):
+        values = {name: q.value for name, q in totals.items()}
+        values["cpu"] = totals["cpu"].milli() if "cpu" in totals else 0
+        values["memory"] = int(values.get("memory", 0))
+        out.append(values)
+    return out[0], out[1]
 
 
 def _pct(value: int, total: int) -> int:
@@ -144,6 +144,12 @@ def _node_resources(w: Writer, node: dict, rel: Related) -> None:
         f"{_mem(sums['mem_l'])} ({_pct(sums['mem_l'], mem_total)}%)\n",
     )
     w.write(1, "ephemeral-storage\t0 (0%)\t0 (0%)\n")
+    for name in sorted(n for n in alloc if n.startswith("hugepages-")):
+        w.write(1, f"{name}\t0 (0%)\t0 (0%)\n")
+    for name in sorted(n for n in alloc if "/" in n):  # extended resources: no percentages
+        requested = sum(_requests_limits(p)[0].get(name, 0) for p in pods)
+        limited = sum(_requests_limits(p)[1].get(name, 0) for p in pods)
+        w.write(1, f"{name}\t{int(requested)}\t{int(limited)}\n")
 
 
 def _cpu(millis: int) -> str:
