@@ -217,3 +217,19 @@ def test_patch_types(api):
         "a": "1",
         "c": "3",
     }
+
+
+def test_an_update_that_changes_nothing_is_not_written(api):
+    stored = api.create(configmap(a="1"), user="kubectl")
+    events = []
+    api.store.watch("ConfigMap", lambda kind, obj, old: events.append(kind))
+    same = api.update(dict(stored), user="kubectl")
+    assert same["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+    assert events == []
+    changed = api.update(dict(stored, data={"a": "2"}), user="kubectl")
+    assert int(changed["metadata"]["resourceVersion"]) > int(stored["metadata"]["resourceVersion"])
+    assert events == ["MODIFIED"]
+    running = api.create(pod(), user="kubectl")
+    twice = [api.update(dict(running), user="kubelet", subresource="status") for _ in "ab"]
+    assert twice[1]["metadata"]["resourceVersion"] == running["metadata"]["resourceVersion"]
+    assert events == ["MODIFIED"]

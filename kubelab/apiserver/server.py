@@ -300,6 +300,12 @@ class APIServer:
             self.store.remove(kind, ns, name)
             self._record(user, verb, kind, ns, name)
             return new
+        old = self.store.get(kind, ns, name)
+        if old is not None and _unchanged(new, old):
+            # etcd3's GuaranteedUpdate: identical bytes are not written (no new resourceVersion,
+            # no watch event), so a controller that rewrites the same status does not wake itself.
+            self._record(user, verb, kind, ns, name)
+            return old
         stored = self.store.put(new)
         self._record(user, verb, kind, ns, name)
         return stored
@@ -480,6 +486,15 @@ class APIServer:
         new["status"] = status
         new["metadata"] = dict(live["metadata"])
         return self._write(new, user, "create/binding")
+
+
+def _unchanged(new: dict, old: dict) -> bool:
+    if new.keys() != old.keys() or any(new[k] != old[k] for k in new if k != "metadata"):
+        return False
+    meta, old_meta = dict(new["metadata"]), dict(old["metadata"])
+    meta.pop("resourceVersion", None)
+    old_meta.pop("resourceVersion", None)
+    return meta == old_meta
 
 
 def _merge_string_data(secret: dict) -> None:
