@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# The documentation's example manifests live beside the project, never inside it.
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "k8s-docs-examples"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The docs example corpus folder; the test is skipped when it is not beside the project."""
+    if not CORPUS_DIR.is_dir():
+        pytest.skip("the shared corpus is not beside the project")
+    return CORPUS_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -14,8 +14,6 @@ from kubelab.controllers.daemonset_update import (
     plan_rolling_update,
 )
 
-DOCS = "/work/shared/corpus/k8s-docs-examples/controllers"
-
 
 def daemonset(name="agent", image="agent:1", **spec):
     return {
@@ -168,7 +166,7 @@ def test_taints_noschedule_noexecute_prefernoschedule():
     assert sorted(pods_by_node(c)) == ["plain"]
 
 
-def test_template_tolerations_let_pods_onto_tainted_nodes():
+def test_template_tolerations_let_pods_onto_tainted_nodes(corpus):
     nodes = [
         {
             "kind": "Node",
@@ -178,7 +176,7 @@ def test_template_tolerations_let_pods_onto_tainted_nodes():
         {"kind": "Node", "metadata": {"name": "w"}},
     ]
     c = kl.Cluster(nodes=nodes, seed=0)
-    c.apply(f"{DOCS}/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.run(20)
     by_node = pods_by_node(c, "fluentd-elasticsearch", "kube-system")
     by_node = {}
@@ -202,9 +200,9 @@ def test_cordoned_nodes_still_get_daemon_pods():
     assert by_node["node-2"][0]["status"]["phase"] == "Running"
 
 
-def test_docs_example_fluentd_in_kube_system():
+def test_docs_example_fluentd_in_kube_system(corpus):
     c = kl.Cluster(nodes=3, seed=0)
-    c.apply(f"{DOCS}/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.run(30)
     out = c.kubectl("get ds -n kube-system").splitlines()
     assert out[1].split()[:7] == ["fluentd-elasticsearch", "3", "3", "3", "3", "3", "<none>"]
@@ -216,7 +214,7 @@ def test_docs_example_fluentd_in_kube_system():
     }
     assert all(p["metadata"]["generateName"] == "fluentd-elasticsearch-" for p in pods)
     # The documented update: apply the new manifest, the pods roll one node at a time.
-    c.apply(f"{DOCS}/fluentd-daemonset-update.yaml")
+    c.apply(f"{corpus}/controllers/fluentd-daemonset-update.yaml")
     c.run(200)
     pods = [p for p in c.list("pods", "kube-system") if not p["metadata"].get("deletionTimestamp")]
     assert {p["spec"]["containers"][0]["image"] for p in pods} == {

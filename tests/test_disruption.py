@@ -8,7 +8,6 @@ import kubelab as kl
 from kubelab.api.meta import get_condition
 from kubelab.errors import KubelabError, TooManyRequests
 
-POLICY = "/work/shared/corpus/k8s-docs-examples/policy"
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 
 
@@ -95,14 +94,14 @@ def test_no_pods_event_and_safe_zero(cluster):
     assert "No matching pods found" in events[events.reason == "NoPods"].message.tolist()
 
 
-def test_docs_zookeeper_budgets():
+def test_docs_zookeeper_budgets(corpus):
     c = kl.Cluster(nodes=3, seed=0)
     c.apply(replicaset("zk", 3, {"app.kubernetes.io/name": "zookeeper"}))
-    c.apply(f"{POLICY}/zookeeper-pod-disruption-budget-minavailable.yaml")
+    c.apply(f"{corpus}/policy/zookeeper-pod-disruption-budget-minavailable.yaml")
     c.run(20)
     assert budget(c, "zk-pdb") == (3, 2, 3, 1)
     c.delete("pdb", "zk-pdb")
-    c.apply(f"{POLICY}/zookeeper-pod-disruption-budget-maxunavailable.yaml")
+    c.apply(f"{corpus}/policy/zookeeper-pod-disruption-budget-maxunavailable.yaml")
     c.run(1)
     assert budget(c, "zk-pdb") == (3, 2, 3, 1)
     line = c.kubectl("get pdb zk-pdb").splitlines()[1].split()

@@ -8,7 +8,6 @@ so a probe exactly at ``healthy_for`` still passes.
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import pytest
 import yaml
@@ -17,7 +16,6 @@ from test_kubelet import Env
 from kubelab.kubelet import prober
 from kubelab.kubelet.containers import SIGKILL_EXIT_CODE
 
-CORPUS = Path("/work/shared/corpus/k8s-docs-examples/pods/probe")
 HTTP = {"httpGet": {"path": "/healthz", "port": 8080}}
 
 IMAGES = {
@@ -50,8 +48,8 @@ def condition(env, name, kind):
     return next(c for c in env.get(name)["status"]["conditions"] if c["type"] == kind)
 
 
-def apply_example(env, filename):
-    doc = yaml.safe_load((CORPUS / filename).read_text())
+def apply_example(env, corpus, filename):
+    doc = yaml.safe_load((corpus / "pods" / "probe" / filename).read_text())
     env.api.bind(env.api.create(doc, user="kubectl"), "node-1", user="default-scheduler")
     return doc["metadata"]["name"]
 
@@ -343,8 +341,8 @@ def test_leaky_is_oom_killed_again_and_again(env):
 
 
 # -- the documentation's examples ---------------------------------------------------------------
-def test_docs_exec_liveness(env):
-    name = apply_example(env, "exec-liveness.yaml")
+def test_docs_exec_liveness(env, corpus):
+    name = apply_example(env, corpus, "exec-liveness.yaml")
     env.run(30)
     t0 = started(env, name)[0]
     assert not env.events(name, "Unhealthy")  # /tmp/healthy exists for the first 30 s
@@ -363,8 +361,8 @@ def test_docs_exec_liveness(env):
     assert s["lastState"]["terminated"]["exitCode"] == 137
 
 
-def test_docs_http_liveness(env):
-    name = apply_example(env, "http-liveness.yaml")
+def test_docs_http_liveness(env, corpus):
+    name = apply_example(env, corpus, "http-liveness.yaml")
     env.run(40)
     t0 = started(env, name)[0]
     unhealthy = env.events(name, "Unhealthy")
@@ -375,8 +373,8 @@ def test_docs_http_liveness(env):
     assert status(env, name)["restartCount"] >= 1
 
 
-def test_docs_tcp_liveness_readiness(env):
-    name = apply_example(env, "tcp-liveness-readiness.yaml")
+def test_docs_tcp_liveness_readiness(env, corpus):
+    name = apply_example(env, corpus, "tcp-liveness-readiness.yaml")
     env.run(10)
     t0 = started(env, name)[0]
     assert status(env, name)["ready"] is False  # the first readiness probe is at 15 s

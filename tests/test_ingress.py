@@ -9,9 +9,9 @@ routed exactly as the page that shows them says.
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS_DIR  # not test_docs_corpus: that would skip the whole module
 from hypothesis import given
 from hypothesis import strategies as st
-from test_docs_corpus import CORPUS_DIR
 
 import kubelab as kl
 from kubelab.ingress import Router, route_request

@@ -10,7 +10,6 @@ import kubelab as kl
 from kubelab.kubectl.commands.drain import format_duration, parse_duration
 
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
-DS = "/work/shared/corpus/k8s-docs-examples/controllers/daemonset.yaml"
 
 
 def replicaset(replicas=3, volumes=None):
@@ -78,9 +77,9 @@ def test_cordoned_node_gets_no_new_pods():
     assert {p["spec"]["nodeName"] for p in c.list("pods")} == {"node-2"}
 
 
-def test_drain_refuses_bare_pods_and_daemonset_pods():
+def test_drain_refuses_bare_pods_and_daemonset_pods(corpus):
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(DS)
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.apply(BARE)
     c.run(20)
     ds_pod = next(
@@ -305,9 +304,9 @@ def test_taint_refuses_bad_input_clearly():
     assert "taints" not in c.get("node", "node-1", "")["spec"]  # nothing half-applied
 
 
-def test_noexecute_taint_evicts_untolerating_pods_but_not_daemons():
+def test_noexecute_taint_evicts_untolerating_pods_but_not_daemons(corpus):
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(DS)
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.apply(replicaset(2))
     c.run(20)
     c.kubectl("taint nodes node-1 maintenance=now:NoExecute")

@@ -25,7 +25,6 @@ from kubelab.api.meta import get_condition, parse_time
 from kubelab.controllers.nodelifecycle import NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD
 from kubelab.errors import BadRequest
 
-DOCS = "/work/shared/corpus/k8s-docs-examples"
 VIOLATION = "Cannot evict pod as it would violate the pod's disruption budget."
 DEFAULT_TOLERATIONS = [
     ("node.kubernetes.io/not-ready", "Exists", "NoExecute"),
@@ -175,9 +174,9 @@ def test_drain_blocks_with_kubectls_retry_messages_then_completes():
     assert len(refusals) == len(refused)
 
 
-def test_drain_messages_for_daemonset_and_unmanaged_pods_then_force():
+def test_drain_messages_for_daemonset_and_unmanaged_pods_then_force(corpus):
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(f"{DOCS}/controllers/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.apply(
         {
             "apiVersion": "v1",
@@ -283,9 +282,9 @@ def test_node_failure_timeline_from_events_and_history():
     assert pod_rows[pod_rows.time >= t_not_ready].ready.eq(0).all()  # not ready from then on
 
 
-def test_daemon_pods_stay_on_a_failed_node():
+def test_daemon_pods_stay_on_a_failed_node(corpus):
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(f"{DOCS}/controllers/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.run(20)
     c.fail_node("node-2")
     c.run(600)
@@ -318,10 +317,10 @@ def _tolerations(pod) -> list[tuple]:
     return [(t.get("key"), t.get("operator"), t.get("effect")) for t in pod["spec"]["tolerations"]]
 
 
-def test_docs_daemonset_runs_on_every_node_including_the_tolerated_control_plane():
+def test_docs_daemonset_runs_on_every_node_including_the_tolerated_control_plane(corpus):
     nodes = [_tainted("master", "node-role.kubernetes.io/master"), "node-1", "node-2"]
     c = kl.Cluster(nodes=nodes, seed=0)
-    c.apply(f"{DOCS}/controllers/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.run(30)
     pods = _daemon_pods(c)
     assert sorted(pods) == ["master", "node-1", "node-2"]
@@ -335,17 +334,17 @@ def test_docs_daemonset_runs_on_every_node_including_the_tolerated_control_plane
     assert row[:6] == ["fluentd-elasticsearch", "3", "3", "3", "3", "3"]
 
 
-def test_docs_control_plane_toleration_decides_where_daemons_run():
+def test_docs_control_plane_toleration_decides_where_daemons_run(corpus):
     nodes = [_tainted("cp", "node-role.kubernetes.io/control-plane"), "node-1", "node-2"]
     old = kl.Cluster(nodes=nodes, seed=0)
-    old.apply(f"{DOCS}/controllers/daemonset.yaml")  # tolerates only the old master taint
+    old.apply(f"{corpus}/controllers/daemonset.yaml")  # tolerates only the old master taint
     old.run(30)
     assert sorted(_daemon_pods(old)) == ["node-1", "node-2"]
     assert old.get("ds", "fluentd-elasticsearch", "kube-system")["status"][
         "desiredNumberScheduled"
     ] == (2)
     new = kl.Cluster(nodes=nodes, seed=0)
-    new.apply(f"{DOCS}/controllers/fluentd-daemonset.yaml")  # tolerates control-plane too
+    new.apply(f"{corpus}/controllers/fluentd-daemonset.yaml")  # tolerates control-plane too
     new.run(30)
     pods = _daemon_pods(new)
     assert sorted(pods) == ["cp", "node-1", "node-2"]
@@ -355,9 +354,9 @@ def test_docs_control_plane_toleration_decides_where_daemons_run():
     ]
 
 
-def test_docs_rolling_update_one_node_at_a_time():
+def test_docs_rolling_update_one_node_at_a_time(corpus):
     c = kl.Cluster(nodes=3, seed=0)
-    c.apply(f"{DOCS}/controllers/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset.yaml")
     c.run(30)
     unavailable = []
 
@@ -370,7 +369,7 @@ def test_docs_rolling_update_one_node_at_a_time():
         unavailable.append(3 - len(ready))
 
     c.api.store.watch("Pod", on_write)
-    c.apply(f"{DOCS}/controllers/fluentd-daemonset-update.yaml")
+    c.apply(f"{corpus}/controllers/fluentd-daemonset-update.yaml")
     c.run(1)
     assert c.kubectl("rollout status ds/fluentd-elasticsearch -n kube-system").endswith(
         'daemon set "fluentd-elasticsearch" successfully rolled out'
@@ -389,9 +388,9 @@ def test_docs_rolling_update_one_node_at_a_time():
     assert ds["status"]["updatedNumberScheduled"] == 3
 
 
-def test_docs_rolling_update_defaults_when_the_manifest_says_nothing():
+def test_docs_rolling_update_defaults_when_the_manifest_says_nothing(corpus):
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(f"{DOCS}/application/basic-daemonset.yaml")
+    c.apply(f"{corpus}/application/basic-daemonset.yaml")
     c.run(30)
     ds = c.get("ds", "example-daemonset")
     assert ds["spec"]["updateStrategy"] == {
@@ -402,11 +401,11 @@ def test_docs_rolling_update_defaults_when_the_manifest_says_nothing():
     assert sorted(_daemon_pods(c, "default")) == ["node-1", "node-2"]
 
 
-def test_docs_basic_daemonset_logs_the_machine_id_on_every_node():
+def test_docs_basic_daemonset_logs_the_machine_id_on_every_node(corpus):
     # "Building a Basic DaemonSet": the init container reads the node's /etc/machine-id
     # (hostPath type: File, which every systemd node has), then the pause container runs.
     c = kl.Cluster(nodes=2, seed=0)
-    c.apply(f"{DOCS}/application/basic-daemonset.yaml")
+    c.apply(f"{corpus}/application/basic-daemonset.yaml")
     c.run(30)
     pods = _daemon_pods(c, "default")
     assert sorted(pods) == ["node-1", "node-2"]
@@ -416,10 +415,10 @@ def test_docs_basic_daemonset_logs_the_machine_id_on_every_node():
     assert init["state"]["terminated"]["reason"] == "Completed"
 
 
-def test_docs_node_selector_examples():
+def test_docs_node_selector_examples(corpus):
     c = kl.Cluster(nodes=3, seed=0)
-    c.apply(f"{DOCS}/controllers/daemonset-label-selector.yaml")
-    c.apply(f"{DOCS}/windows/daemonset.yaml")
+    c.apply(f"{corpus}/controllers/daemonset-label-selector.yaml")
+    c.apply(f"{corpus}/windows/daemonset.yaml")
     c.run(20)
     assert c.list("pods") == []  # no node has ssd=true; every node is linux
     c.kubectl("label node node-2 ssd=true")
@@ -440,7 +439,7 @@ def test_docs_node_selector_examples():
     assert lines[2].split()[:7] == ["nginx-ssd", "1", "1", "1", "1", "1", "ssd=true"]
 
 
-def test_docs_host_network_daemon_also_tolerates_network_unavailable():
+def test_docs_host_network_daemon_also_tolerates_network_unavailable(corpus):
     c = kl.Cluster(nodes=2, seed=0)
     c.apply(
         {
@@ -450,7 +449,7 @@ def test_docs_host_network_daemon_also_tolerates_network_unavailable():
             "data": {"kernel-monitor.json": "{}"},
         }
     )
-    c.apply(f"{DOCS}/debug/node-problem-detector-configmap.yaml")
+    c.apply(f"{corpus}/debug/node-problem-detector-configmap.yaml")
     c.run(30)
     pods = _daemon_pods(c)
     assert sorted(pods) == ["node-1", "node-2"]
@@ -472,9 +471,9 @@ def _started(c, name) -> list[float]:
     return ev[ev.reason == "Started"].time.tolist()
 
 
-def test_docs_exec_liveness_restarts_after_about_35_seconds():
+def test_docs_exec_liveness_restarts_after_about_35_seconds(corpus):
     c = kl.Cluster(nodes=1, seed=0)
-    c.apply(f"{DOCS}/pods/probe/exec-liveness.yaml")
+    c.apply(f"{corpus}/pods/probe/exec-liveness.yaml")
     c.run(30)
     ev = _pod_events(c, "liveness-exec")
     assert not (ev.reason == "Unhealthy").any()  # "within 30 seconds": no failed probe yet
@@ -505,9 +504,9 @@ def test_docs_exec_liveness_restarts_after_about_35_seconds():
     assert row[:4] == ["liveness-exec", "1/1", "Running", "1"]
 
 
-def test_docs_http_liveness_fails_after_10_seconds_of_health():
+def test_docs_http_liveness_fails_after_10_seconds_of_health(corpus):
     c = kl.Cluster(nodes=1, seed=0)
-    c.apply(f"{DOCS}/pods/probe/http-liveness.yaml")
+    c.apply(f"{corpus}/pods/probe/http-liveness.yaml")
     c.run(40)
     t0 = _started(c, "liveness-http")[0]
     ev = _pod_events(c, "liveness-http")
@@ -524,9 +523,9 @@ def test_docs_http_liveness_fails_after_10_seconds_of_health():
     assert status["restartCount"] >= 1
 
 
-def test_docs_tcp_liveness_readiness_ready_after_15_seconds():
+def test_docs_tcp_liveness_readiness_ready_after_15_seconds(corpus):
     c = kl.Cluster(nodes=1, seed=0)
-    c.apply(f"{DOCS}/pods/probe/tcp-liveness-readiness.yaml")
+    c.apply(f"{corpus}/pods/probe/tcp-liveness-readiness.yaml")
     c.run(10)
     t0 = _started(c, "goproxy")[0]
     assert c.kubectl("get pod goproxy").splitlines()[1].split()[1] == "0/1"
@@ -544,19 +543,19 @@ def test_docs_tcp_liveness_readiness_ready_after_15_seconds():
         ("pod-with-tcp-socket-healthcheck.yaml", "pod-with-tcp-socket-healthcheck"),
     ],
 )
-def test_docs_healthy_probe_examples_never_restart(manifest, name):
+def test_docs_healthy_probe_examples_never_restart(manifest, name, corpus):
     c = kl.Cluster(nodes=1, seed=0)
-    c.apply(f"{DOCS}/pods/probe/{manifest}")
+    c.apply(f"{corpus}/pods/probe/{manifest}")
     c.run(300)
     row = c.kubectl(f"get pod {name}").splitlines()[1].split()
     assert row[1:4] == ["1/1", "Running", "0"]
 
 
-def test_docs_grpc_example_with_the_old_field_spelling_is_refused():
+def test_docs_grpc_example_with_the_old_field_spelling_is_refused(corpus):
     # The stored revision spells the field ``gRPC``; the API server's strict decoding refuses it.
     c = kl.Cluster(nodes=1, seed=0)
     with pytest.raises(
         BadRequest, match=r'unknown field "spec\.containers\[0\]\.livenessProbe\.gRPC"'
     ):
-        c.apply(f"{DOCS}/pods/probe/grpc-liveness.yaml")
+        c.apply(f"{corpus}/pods/probe/grpc-liveness.yaml")
     assert c.list("pods") == []

@@ -1,8 +1,10 @@
 """``kubectl rollout status|history|undo|pause|resume|restart`` (``kubectl/pkg/cmd/rollout``).
 
 Everything is client side, as in kubectl (``polymorphichelpers``): ``undo`` patches the
-Deployment's template back to an old ReplicaSet's; ``pause``/``resume``/``restart`` patch
-the spec. ``status`` watches the Deployment and prints one line per change; since the
+Deployment's template back to an old ReplicaSet's (a DaemonSet's back to an old
+ControllerRevision's: :mod:`kubelab.kubectl.commands.rollout_daemonset`);
+``pause``/``resume``/``restart`` patch the spec. ``status`` watches the Deployment (or
+DaemonSet) and prints one line per change; since the
 clock is simulated, it *runs the cluster* while it waits (without ``--timeout`` it gives
 up after :data:`DEFAULT_TIMEOUT` simulated seconds, where kubectl would wait forever).
 
@@ -33,13 +35,18 @@ from kubelab.kubectl.commands.common import (
     resolve_resources,
 )
 from kubelab.kubectl.commands.drain import parse_duration
-from kubelab.kubectl.describe_common import Writer, describe_pod_template
+from kubelab.kubectl.commands.rollout_daemonset import (
+    CHANGE_CAUSE,
+    revision_table,
+    rollback_daemonset,
+    template_text,
+    view_daemonset_history,
+)
 from kubelab.kubectl.flags import Flag
 
 __all__ = ["DEFAULT_TIMEOUT", "deployment_revision", "status_message"]
 
 DEFAULT_TIMEOUT = 600.0
-CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 FLAGS = [
@@ -52,6 +59,7 @@ FLAGS = [
     Flag("filename", "f", list),
     Flag("dry-run", "", str, "none"),
 ]
+_DRY_RUN = {"none": "", "client": " (dry run)", "server": " (server dry run)"}
 _SUBCOMMANDS = ("history", "pause", "restart", "resume", "status", "undo")
 
 
@@ -169,32 +177,28 @@ def _status(ctx, flags, rt, obj, out) -> None:
 
 
 # -- history and undo ---------------------------------------------------------------------------
-def _owned_replica_sets(ctx, d: dict) -> list[dict]:
+def _owned_replica_sets(client, d: dict) -> list[dict]:
     """``GetAllReplicaSets``: sets matching the selector and controlled by the Deployment."""
     selector = labels.from_label_selector((d.get("spec") or {}).get("selector"))
-    found = ctx.client.list("ReplicaSet", d["metadata"].get("namespace"), selector)
+    found = client.list("ReplicaSet", d["metadata"].get("namespace"), selector)
     return [rs for rs in found if is_controlled_by(rs, d)]
 
 
-class _PrefixWriter(Writer):
-    """``describe.NewPrefixWriter`` over a plain buffer: tabs are printed, not aligned."""
-
-    def flush(self) -> None:
-        self._done.append("".join(self._buf))
-        self._buf = []
-
-
-def _template_text(template: dict) -> str:
-    w = _PrefixWriter()
-    describe_pod_template(w, template)
-    return w.text()
-
-
-def _history(ctx, flags, rt, d, out) -> None:
-    if rt.kind != "Deployment":
+def _history(ctx, flags, rt, obj, out) -> None:
+    viewer = _HISTORY_VIEWERS.get(rt.kind)
+    if viewer is None:
         raise CommandError(f'no history viewer has been implemented for "{rt.kind}.{rt.group}"')
+    want = flags["revision"]
+    text = viewer(ctx.client, obj, want)
+    name = f"{kind_label(rt)}/{obj['metadata']['name']}"
+    header = f"{name} with revision #{want}" if want > 0 else name
+    out.print(f"{header}\n{text}\n")
+
+
+def _deployment_history(client, d: dict, want: int) -> str:
+    """``DeploymentHistoryViewer.ViewHistory``: revisions are the owned ReplicaSets'."""
     info: dict[int, dict] = {}
-    for rs in _owned_replica_sets(ctx, d):
+    for rs in _owned_replica_sets(client, d):
         number = revision(rs)
         if number is None:
             continue
@@ -205,25 +209,21 @@ def _history(ctx, flags, rt, d, out) -> None:
             tmeta["annotations"] = {**(tmeta.get("annotations") or {}), CHANGE_CAUSE: cause}
             template["metadata"] = tmeta
         info[number] = template
-    name = f"{kind_label(rt)}/{d['metadata']['name']}"
-    want = flags["revision"]
     if not info:
-        text = "No rollout history found."
-    elif want > 0:
+        return "No rollout history found."
+    if want > 0:
         if want not in info:
             raise CommandError("unable to find the specified revision")
-        text = _template_text(info[want])
-    else:
-        rows = [("REVISION", "CHANGE-CAUSE")]
-        for number in sorted(info):
-            cause = ((info[number].get("metadata") or {}).get("annotations") or {}).get(
-                CHANGE_CAUSE
-            )
-            rows.append((str(number), cause or "<none>"))
-        width = max(len(r[0]) for r in rows) + 2
-        text = "".join(f"{r[0].ljust(width)}{r[1]}\n" for r in rows)
-    header = f"{name} with revision #{want}" if want > 0 else name
-    out.print(f"{header}\n{text}\n")
+        return template_text(info[want])
+    return revision_table(
+        {
+            number: ((template.get("metadata") or {}).get("annotations") or {}).get(CHANGE_CAUSE)
+            for number, template in info.items()
+        }
+    )
+
+
+_HISTORY_VIEWERS = {"Deployment": _deployment_history, "DaemonSet": view_daemonset_history}
 
 
 def deployment_revision(replica_sets: list[dict], to_revision: int, name: str) -> dict:
@@ -253,24 +253,34 @@ def deployment_revision(replica_sets: list[dict], to_revision: int, name: str) -
     return previous
 
 
-def _undo(ctx, flags, rt, d, out) -> None:
-    if rt.kind != "Deployment":
+def _undo(ctx, flags, rt, obj, out) -> None:
+    rollbacker = _ROLLBACKERS.get(rt.kind)
+    if rollbacker is None:
         raise CommandError(f'no rollbacker has been implemented for "{rt.kind}.{rt.group}"')
-    to_revision, meta = flags["to-revision"], d["metadata"]
+    dry_run = flags["dry-run"]
+    if dry_run not in _DRY_RUN:
+        raise CommandError(
+            f'Invalid dry-run value ({dry_run}). Must be "none", "server", or "client".'
+        )
+    operation = rollbacker(ctx.client, obj, flags["to-revision"], dry_run)
+    out.print(f"{kind_label(rt)}/{obj['metadata']['name']} {operation}{_DRY_RUN[dry_run]}\n")
+
+
+def _rollback_deployment(client, d: dict, to_revision: int, dry_run: str) -> str:
+    """``DeploymentRollbacker.Rollback``: the old set's template and annotations, as a JSON patch."""
+    meta = d["metadata"]
     if to_revision < 0:
         raise CommandError(f"unable to find specified revision {to_revision} in history")
-    target = deployment_revision(_owned_replica_sets(ctx, d), to_revision, meta["name"])
+    target = deployment_revision(_owned_replica_sets(client, d), to_revision, meta["name"])
+    if dry_run == "client":  # upstream prints the bare template here (no "will roll back to")
+        return template_text(target["spec"].get("template") or {})
     if d["spec"].get("paused"):
         raise CommandError(
             "you cannot rollback a paused deployment; resume it first with "
             f"'kubectl rollout resume deployment/{meta['name']}' and try again"
         )
-    label = f"{kind_label(rt)}/{meta['name']}"
     if equal_ignore_hash(target["spec"].get("template"), d["spec"].get("template")):
-        out.print(
-            f"{label} skipped rollback (current template already matches revision {to_revision})\n"
-        )
-        return
+        return f"skipped rollback (current template already matches revision {to_revision})"
     template = dict(target["spec"]["template"])
     tmeta = dict(template.get("metadata") or {})
     tlabels = {k: v for k, v in (tmeta.get("labels") or {}).items() if k != POD_TEMPLATE_HASH}
@@ -287,17 +297,20 @@ def _undo(ctx, flags, rt, d, out) -> None:
         {"op": "replace", "path": "/metadata/annotations", "value": annotations},
     ]
     try:
-        ctx.client.patch(
-            rt.kind,
+        client.patch(
+            "Deployment",
             meta["name"],
-            meta.get("namespace") or ctx.namespace,
+            meta.get("namespace"),
             patch,
             "json",
-            dry_run=flags["dry-run"] == "server",
+            dry_run=dry_run == "server",
         )
     except KubelabError as error:
         raise CommandError(f"failed restoring revision {to_revision}: {error}") from None
-    out.print(f"{label} rolled back\n")
+    return "rolled back"
+
+
+_ROLLBACKERS = {"Deployment": _rollback_deployment, "DaemonSet": rollback_daemonset}
 
 
 # -- pause, resume, restart ------------------------------------------------------------------
