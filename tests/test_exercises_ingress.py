@@ -168,5 +168,12 @@ def test_prediction_accepts_the_truth_and_rejects_a_wrong_guess(capsys):
     fails(check_ingress_prediction, [], match="give a dict")
 
 
+def test_prediction_with_urls_rejects_answers_that_leave_a_question_out(capsys):
+    urls = ["http://shop.example.com/apis", "http://www.example.com/"]
+    check_ingress_prediction({urls[0]: "web", urls[1]: 404}, urls=urls)
+    assert "✅" in capsys.readouterr().out
+    fails(check_ingress_prediction, {urls[0]: "web"}, urls=urls, match="missing: http://www")
+
+
 def test_prediction_rejects_the_unfilled_skeleton_of_the_student_copy():
     fails(check_ingress_prediction, {"http://shop.example.com/apis": None}, match="is still `None`")

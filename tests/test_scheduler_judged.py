@@ -141,6 +141,34 @@ def test_web_waits_for_its_cache_then_follows_it():
     assert web["spec"]["nodeName"] == cache["spec"]["nodeName"]
 
 
+@pytest.mark.parametrize(
+    "reach", [{"namespaces": ["data"]}, {"namespaceSelector": {}}], ids=["namespaces", "selector"]
+)
+def test_web_follows_a_cache_of_another_namespace_at_once(reach):
+    # The queueing hint must retry web when a matching pod lands in a namespace its term
+    # reaches, not only in web's own namespace (upstream checks every new pod).
+    c = kl.Cluster(nodes=3, seed=0)
+    c.kubectl("create namespace data")
+    term = {
+        "labelSelector": {"matchLabels": {"app": "cache"}},
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    web_affinity = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term | reach]}
+    }
+    c.apply(deployment("web", 1, {"app": "web"}, web_affinity))
+    c.run(5)
+    (web,) = c.list("Pod", selector="app=web")
+    assert not web["spec"].get("nodeName")
+    cache = deployment("cache", 1, {"app": "cache"}, image="redis")
+    cache["metadata"]["namespace"] = "data"
+    c.apply(cache)
+    c.run(15)
+    (cache_pod,) = c.list("Pod", namespace="data", selector="app=cache")
+    (web,) = c.list("Pod", selector="app=web")
+    assert web["spec"].get("nodeName") == cache_pod["spec"]["nodeName"]
+
+
 def test_existing_pods_anti_affinity_keeps_newcomers_away():
     c = kl.Cluster(nodes=2, seed=0)
     c.apply(

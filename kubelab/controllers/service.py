@@ -118,9 +118,10 @@ class ServiceController(Controller):
         svc = self.services.get(*key)
         if svc is None or not wants_load_balancer(svc):
             return
-        ip = self._lbs.get(key) or next(
-            (ip for ip in self._pool if ip not in set(self._lbs.values())), None
-        )
+        ip = self._lbs.get(key)
+        if ip is None:
+            taken = set(self._lbs.values())  # once, not once per address of the pool
+            ip = next((ip for ip in self._pool if ip not in taken), None)
         if ip is None:
             self.client.event(
                 svc,

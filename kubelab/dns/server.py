@@ -39,16 +39,13 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+from kubelab.network.request import _is_ip  # IPv4, as Go's net.ParseIP reads it
+
 __all__ = ["CLUSTER_DOMAIN", "DNS_SERVICE_IP", "Answer", "ClusterDNS", "search_path"]
 
 CLUSTER_DOMAIN = "cluster.local"
 DNS_SERVICE_IP = "10.96.0.10"  # kubeadm's kube-dns ClusterIP (10th address of 10.96.0.0/12)
 NDOTS = 5
-
-
-def _is_ipv4(text: str) -> bool:
-    parts = text.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
 
 
 def search_path(namespace: str, domain: str = CLUSTER_DOMAIN) -> list[str]:
@@ -108,7 +105,7 @@ class ClusterDNS:
         if name.endswith(pod_suffix):  # CoreDNS "pods insecure": 10-244-1-5.<ns>.pod.cluster.local
             parts = name[: -len(pod_suffix)].split(".")
             address = parts[0].replace("-", ".") if len(parts) == 2 else ""
-            if _is_ipv4(address):
+            if _is_ip(address):
                 answer.rcode, answer.addresses = "NOERROR", [address]
             return answer
         suffix = f".svc.{self.domain}"
@@ -136,15 +133,14 @@ class ClusterDNS:
             return answer
         answer.headless = True
         publish_all = bool(spec.get("publishNotReadyAddresses"))
-        seen = []
+        seen = set()  # a set: a large headless service is not a quadratic scan
         for s in self.tracker.slices_of((namespace, svc_name)):
             for e in s.get("endpoints") or ():
                 ready = (e.get("conditions") or {}).get("ready") is not False
                 if hostname is not None and e.get("hostname") != hostname:
                     continue
-                for address in (e.get("addresses") or ())[:1]:
-                    if (ready or publish_all) and address not in seen:
-                        seen.append(address)
+                if ready or publish_all:
+                    seen.update((e.get("addresses") or ())[:1])
         if seen:  # a headless service without ready endpoints has no records: NXDOMAIN
             answer.rcode, answer.addresses = "NOERROR", sorted(seen)
         return answer

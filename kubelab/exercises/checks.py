@@ -103,11 +103,14 @@ def _path(obj: Mapping, dotted: str, default: Any = None) -> Any:
     return cur
 
 
-def _expect_kind(obj: Mapping, kind: str, api_version: str) -> None:
+def _expect_kind(obj: Mapping, kind: str, api_version: str, name: str | None = None) -> None:
+    """The manifest's kind and apiVersion (and ``metadata.name``, when ``name`` is given)."""
     if obj.get("kind") != kind:
         _fail(f"kind should be {kind!r}, not {obj.get('kind')!r}.")
     if obj.get("apiVersion") != api_version:
         _fail(f"a {kind} lives in apiVersion {api_version!r}, not {obj.get('apiVersion')!r}.")
+    if name is not None and _path(obj, "metadata.name") != name:
+        _fail(f"metadata.name should be {name!r}, not {_path(obj, 'metadata.name')!r}.")
 
 
 def _server_accepts(obj: Mapping, what: str = "The API server") -> Any:
@@ -122,23 +125,28 @@ def _server_accepts(obj: Mapping, what: str = "The API server") -> Any:
     return c
 
 
+def _apply(c: Any, obj: Any, what: str = "it") -> list:
+    """``c.apply(obj)`` on a scratch cluster; a refusal becomes a CheckFailed quoting the
+    API server."""
+    import kubelab as kl
+
+    try:
+        return c.apply(obj)
+    except kl.KubelabError as err:
+        _fail(f"The API server refuses {what}: {err}")
+
+
 def _selector_matches(selector: Mapping | None, labels: Mapping) -> bool:
-    """metav1.LabelSelector semantics (matchLabels AND matchExpressions)."""
-    if not selector:
+    """metav1.LabelSelector semantics (matchLabels AND matchExpressions); an empty or invalid
+    selector matches nothing here (the API server refuses both in a workload)."""
+    from kubelab.api.labels import SelectorError, from_label_selector
+
+    if not selector or not isinstance(selector, Mapping):
         return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if (
-            (op == "In" and labels.get(key) not in values)
-            or (op == "NotIn" and key in labels and labels[key] in values)
-            or (op == "Exists" and key not in labels)
-            or (op == "DoesNotExist" and key in labels)
-        ):
-            return False
-    return True
+    try:
+        return from_label_selector(selector).matches(labels)
+    except SelectorError:
+        return False
 
 
 def _containers(obj: Mapping, where: str = "spec") -> list[dict]:
@@ -161,9 +169,7 @@ def check_pod_manifest(pod: Any, *, name: str, images: Iterable[str]) -> None:
     ✅ A valid Pod "hello" running nginx:1.25.
     """
     pod = _load(pod, "your Pod")
-    _expect_kind(pod, "Pod", "v1")
-    if _path(pod, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(pod, 'metadata.name')!r}.")
+    _expect_kind(pod, "Pod", "v1", name)
     containers = _containers(pod)
     got = [c.get("image") for c in containers]
     images = list(images)
@@ -181,9 +187,7 @@ def check_replicaset_manifest(
 ) -> None:
     """An apps/v1 ReplicaSet ``name`` with ``replicas`` whose selector matches its template."""
     rs = _load(rs, "your ReplicaSet")
-    _expect_kind(rs, "ReplicaSet", "apps/v1")
-    if _path(rs, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(rs, 'metadata.name')!r}.")
+    _expect_kind(rs, "ReplicaSet", "apps/v1", name)
     if _path(rs, "spec.replicas") != replicas:
         _fail(f"spec.replicas should be {replicas}, not {_path(rs, 'spec.replicas')!r}.")
     selector = _path(rs, "spec.selector")
@@ -205,9 +209,7 @@ def check_replicaset_manifest(
 def check_sidecar_pod(pod: Any, *, name: str | None = None) -> None:
     """A Pod with at least two containers sharing an ``emptyDir`` volume."""
     pod = _load(pod, "your Pod")
-    _expect_kind(pod, "Pod", "v1")
-    if name is not None and _path(pod, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(pod, 'metadata.name')!r}.")
+    _expect_kind(pod, "Pod", "v1", name)
     containers = _containers(pod)
     if len(containers) < 2:
         _fail("a sidecar needs company: put at least two containers in spec.containers.")
@@ -543,15 +545,42 @@ def _bare_pod_truth() -> int:
     return sum(1 for p in c.list("Pod") if is_ready(p))
 
 
-_PREDICTIONS: dict[str, tuple[Callable[[], int], str, str]] = {
+#: A prediction: (the experiment giving the true number, why — appended to it in the ✅
+#: line, so it starts with its unit or ``":"`` —, a hint for a wrong answer).
+Prediction = tuple[Callable[[], int], str, str]
+
+
+@functools.lru_cache(maxsize=32)
+def _experiment(run: Callable[[], int]) -> int:
+    return run()  # seeded: the same truth every time, so run each experiment once
+
+
+def _check_prediction(predictions: Mapping[str, Prediction], question: str, answer: Any) -> None:
+    """Judge a numeric ``answer`` to ``predictions[question]`` (``45``, ``45.0`` and ``"45"``
+    are the same answer; ``True`` is not ``1``)."""
+    if question not in predictions:
+        _fail(f"unknown question {question!r}; known: {', '.join(predictions)}.")
+    _not_answered(answer, "your prediction")
+    run, why, hint = predictions[question]
+    value = _experiment(run)
+    try:
+        right = not isinstance(answer, bool) and float(answer) == value
+    except (TypeError, ValueError):
+        right = False
+    if not right:
+        _fail(f"the simulator disagrees with {answer!r}. Hint: {hint}")
+    _ok(f"{value}{why}.")
+
+
+_PREDICTIONS: dict[str, Prediction] = {
     "adoption": (
         _adoption_truth,
-        "the ReplicaSet adopts matching pods that have no owner, and only creates the difference",
+        ": the ReplicaSet adopts matching pods that have no owner, and only creates the difference",
         "what does a ReplicaSet do with running pods that match its selector and have no owner?",
     ),
     "bare-pod": (
         _bare_pod_truth,
-        "nobody recreates a bare pod: its node is gone and no controller owns it",
+        ": nobody recreates a bare pod: its node is gone and no controller owns it",
         "who would notice that the pod is gone, and who would create a new one?",
     ),
 }
@@ -559,11 +588,4 @@ _PREDICTIONS: dict[str, tuple[Callable[[], int], str, str]] = {
 
 def check_prediction(question: str, answer: Any) -> None:
     """A numeric prediction, checked against what the simulator does (``question`` is a key)."""
-    if question not in _PREDICTIONS:
-        _fail(f"unknown question {question!r}; known: {', '.join(_PREDICTIONS)}.")
-    _not_answered(answer, "your prediction")
-    truth, why, hint = _PREDICTIONS[question]
-    value = truth()
-    if answer != value:
-        _fail(f"the simulator disagrees with {answer!r}. Hint: {hint}")
-    _ok(f"{value}: {why}.")
+    _check_prediction(_PREDICTIONS, question, answer)

@@ -10,11 +10,13 @@ every run); the truth of a prediction comes from running the experiment.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubelab.exercises.checks import (
+    Prediction,
+    _apply,
+    _check_prediction,
     _cluster,
     _containers,
     _expect_kind,
@@ -51,12 +53,9 @@ def check_daemonset_manifest(
     It is applied to a scratch cluster of four nodes, two of them labelled with
     ``node_selector``; then a fifth, labelled node joins and must get a pod too.
     """
-    import kubelab as kl
 
     ds = _load(ds, "your DaemonSet")
-    _expect_kind(ds, "DaemonSet", "apps/v1")
-    if _path(ds, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(ds, 'metadata.name')!r}.")
+    _expect_kind(ds, "DaemonSet", "apps/v1", name)
     if "replicas" in (ds.get("spec") or {}):
         _fail("a DaemonSet has no spec.replicas: it runs one pod per eligible node.")
     selector = _path(ds, "spec.selector")
@@ -79,10 +78,7 @@ def check_daemonset_manifest(
         for key, value in wanted.items():
             c.kubectl(f"label node {node} {key}={value}")
     namespace = _path(ds, "metadata.namespace") or "default"
-    try:
-        c.apply(dict(ds))
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses it: {err}")
+    _apply(c, dict(ds))
     c.run(30)
     c.add_node({"kind": "Node", "metadata": {"name": "node-5", "labels": wanted}})
     chosen.append("node-5")
@@ -166,33 +162,21 @@ def _tainted_truth() -> int:
     return _daemon_count(lambda c: c.kubectl("taint node node-3 dedicated=gpu:NoSchedule"))
 
 
-_PREDICTIONS: dict[str, tuple[Callable[[], int], str, str]] = {
+_PREDICTIONS: dict[str, Prediction] = {
     "cordoned": (
         _cordoned_truth,
-        "cordoning only stops the scheduler; DaemonSet pods tolerate node.kubernetes.io/unschedulable",
+        ": cordoning only stops the scheduler; DaemonSet pods tolerate node.kubernetes.io/unschedulable",
         "which tolerations does the DaemonSet controller add to its pods?",
     ),
     "tainted": (
         _tainted_truth,
-        "a NoSchedule taint the template does not tolerate keeps the daemon off that node",
+        ": a NoSchedule taint the template does not tolerate keeps the daemon off that node",
         "the automatic tolerations cover the node.kubernetes.io/... taints only; is dedicated=gpu one?",
     ),
 }
 
 
-@functools.lru_cache(maxsize=8)
-def _truth(question: str) -> int:
-    return _PREDICTIONS[question][0]()
-
-
 def check_daemonset_prediction(question: str, answer: Any) -> None:
     """How many ready log-collector pods on 3 nodes (``"cordoned"``: node-2 cordoned;
     ``"tainted"``: node-3 tainted ``dedicated=gpu:NoSchedule``)."""
-    if question not in _PREDICTIONS:
-        _fail(f"unknown question {question!r}; known: {', '.join(_PREDICTIONS)}.")
-    _not_answered(answer, "your prediction")
-    _, why, hint = _PREDICTIONS[question]
-    value = _truth(question)
-    if answer != value:
-        _fail(f"the simulator disagrees with {answer!r}. Hint: {hint}")
-    _ok(f"{value}: {why}.")
+    _check_prediction(_PREDICTIONS, question, answer)

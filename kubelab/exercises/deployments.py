@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kubelab.exercises.checks import _cluster, _fail, _load, _not_answered, _ok, course_file
+from kubelab.exercises.checks import _apply, _cluster, _fail, _load, _not_answered, _ok, course_file
 
 __all__ = [
     "check_rollout_prediction",
@@ -38,7 +38,6 @@ def check_safe_rollout(manifest: Any, *, min_available: int = 3, image: str = "k
     The Deployment must use a RollingUpdate strategy, run at least ``min_available`` replicas,
     and finish the rollout within two minutes.
     """
-    import kubelab as kl
 
     d = _load(manifest, "your Deployment")
     if d.get("kind") != "Deployment":
@@ -47,10 +46,7 @@ def check_safe_rollout(manifest: Any, *, min_available: int = 3, image: str = "k
     if strategy != "RollingUpdate":
         _fail(f"a {strategy} rollout stops every old pod first: use type RollingUpdate.")
     c = _cluster()
-    try:
-        created = c.apply(dict(d))[0]
-    except kl.KubelabError as err:
-        _fail(f"The API server refused it: {err}")
+    created = _apply(c, dict(d))[0]
     name, ns = created["metadata"]["name"], created["metadata"].get("namespace", "default")
     replicas = created["spec"]["replicas"]
     if replicas < min_available:

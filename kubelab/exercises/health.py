@@ -10,12 +10,13 @@ truth of a prediction comes from running the experiment.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from typing import Any
 
 from kubelab.exercises.checks import (
+    Prediction,
+    _apply,
+    _check_prediction,
     _cluster,
     _containers,
     _expect_kind,
@@ -41,7 +42,6 @@ SLOW_START = "kubelab/slow-start"
 def check_startup_probe(pod: Any, *, seconds: float = 300.0) -> None:
     """A pod running kubelab/slow-start that keeps its livenessProbe, adds a startupProbe, and
     runs ``seconds`` on a scratch cluster without a restart, Ready once the app answers."""
-    import kubelab as kl
 
     pod = _load(pod, "your Pod")
     _expect_kind(pod, "Pod", "v1")
@@ -59,10 +59,7 @@ def check_startup_probe(pod: Any, *, seconds: float = 300.0) -> None:
         _fail("add a startupProbe: it holds the liveness probe back until the app has started.")
     budget = startup.get("failureThreshold", 3) * startup.get("periodSeconds", 10)
     c = _cluster(nodes=1)
-    try:
-        (created,) = c.apply(dict(pod))
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses it: {err}")
+    (created,) = _apply(c, dict(pod))
     name = created["metadata"]["name"]
     c.run(seconds)
     live = c.get("Pod", name)
@@ -223,7 +220,7 @@ def _readiness_restarts() -> int:
     return c.get("Pod", "broken")["status"]["containerStatuses"][0]["restartCount"]
 
 
-_PREDICTIONS: dict[str, tuple[Callable[[], int], str, str]] = {
+_PREDICTIONS: dict[str, Prediction] = {
     "exec-liveness-kill": (
         _exec_liveness_kill,
         " s: /tmp/healthy goes at 30 s; probes at 35, 40 and 45 s fail; the third failure kills it",
@@ -243,22 +240,6 @@ _PREDICTIONS: dict[str, tuple[Callable[[], int], str, str]] = {
 }
 
 
-@functools.lru_cache(maxsize=8)
-def _truth(question: str) -> int:
-    return _PREDICTIONS[question][0]()
-
-
 def check_health_prediction(question: str, answer: Any) -> None:
     """A numeric prediction about probes and restarts, checked against the simulator."""
-    if question not in _PREDICTIONS:
-        _fail(f"unknown question {question!r}; known: {', '.join(_PREDICTIONS)}.")
-    _not_answered(answer, "your prediction")
-    _, why, hint = _PREDICTIONS[question]
-    value = _truth(question)
-    try:
-        right = float(answer) == value
-    except (TypeError, ValueError):
-        right = False
-    if not right:
-        _fail(f"the simulator disagrees with {answer!r}. Hint: {hint}")
-    _ok(f"{value}{why}.")
+    _check_prediction(_PREDICTIONS, question, answer)

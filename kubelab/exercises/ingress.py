@@ -12,10 +12,18 @@ request there, exactly as :func:`kubelab.ingress.route_request` does.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kubelab.exercises.checks import _expect_kind, _fail, _load, _not_answered, _ok, course_file
+from kubelab.exercises.checks import (
+    _cluster,
+    _expect_kind,
+    _fail,
+    _load,
+    _not_answered,
+    _ok,
+    course_file,
+)
 
 __all__ = [
     "ROUTING_TASK",
@@ -60,9 +68,7 @@ def _scratch(*manifests) -> Any:
     """A seeded cluster running the lesson's apps, then ``manifests`` applied (in order)."""
     import copy
 
-    import kubelab as kl
-
-    c = kl.Cluster(nodes=3, seed=0)
+    c = _cluster()
     for doc in _apps_documents():
         c.apply(copy.deepcopy(doc))
     for m in manifests:
@@ -164,15 +170,21 @@ def check_tls_ingress(manifests: Any, table: Mapping[str, str | int] | None = No
     )
 
 
-def check_ingress_prediction(answers: Any, *, manifests: tuple[str, ...] | None = None) -> None:
+def check_ingress_prediction(
+    answers: Any, *, manifests: tuple[str, ...] | None = None, urls: Iterable[str] = ()
+) -> None:
     """Predicted outcomes (``{url: service name or status}``) for the lesson's Ingresses.
 
     ``manifests`` are course files applied after the apps (default: the shop and blog
-    Ingresses and the fallback default backend).
+    Ingresses and the fallback default backend). ``urls``: the questions every answer must
+    cover (so that deleting the hard ones is not a way to pass).
     """
     _not_answered(answers, "your predictions")
     if not isinstance(answers, Mapping) or not answers:
         _fail("give a dict {url: 'service name' or status code}, e.g. {'http://a/': 404}.")
+    missing = [url for url in urls if url not in answers]
+    if missing:
+        _fail(f"predict every URL of the exercise; missing: {', '.join(missing)}.")
     files = manifests or ("ingress-shop.yaml", "ingress-blog.yaml")
     c = _scratch(*(str(course_file(f)) for f in files))
     for url, guess in answers.items():

@@ -17,27 +17,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelab.exercises.checks import _containers, _expect_kind, _fail, _load, _ok, _path
+from kubelab.exercises.checks import (
+    _apply,
+    _cluster,
+    _containers,
+    _expect_kind,
+    _fail,
+    _load,
+    _ok,
+    _path,
+)
 
 __all__ = ["check_colocated_pod", "check_gpu_pod", "check_redundant_replicas", "gpu_nodes"]
 
 ANTI_AFFINITY_REASON = "didn't match pod anti-affinity rules"
 GPU_TAINT = {"key": "gpu", "value": "true", "effect": "NoSchedule"}
-
-
-def _scratch(nodes):
-    import kubelab as kl
-
-    return kl.Cluster(nodes=nodes, seed=0)
-
-
-def _apply(c, obj, what):
-    import kubelab as kl
-
-    try:
-        c.apply(obj)
-    except kl.KubelabError as err:
-        _fail(f"The API server refuses {what}: {err}")
 
 
 def _feasible(c, name) -> set[str]:
@@ -48,16 +42,14 @@ def _feasible(c, name) -> set[str]:
 def check_redundant_replicas(deploy: Any, *, name: str = "cache", replicas: int = 3) -> None:
     """A Deployment ``name`` with ``replicas`` replicas, no two of which ever share a node."""
     deploy = _load(deploy, "your Deployment")
-    _expect_kind(deploy, "Deployment", "apps/v1")
-    if _path(deploy, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(deploy, 'metadata.name')!r}.")
+    _expect_kind(deploy, "Deployment", "apps/v1", name)
     if _path(deploy, "spec.replicas") != replicas:
         _fail(f"spec.replicas should be {replicas}, not {_path(deploy, 'spec.replicas')!r}.")
     _containers(deploy, "spec.template.spec")
     labels = _path(deploy, "spec.template.metadata.labels") or {}
     selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     # Enough nodes: one replica per node.
-    c = _scratch(replicas)
+    c = _cluster(replicas)
     _apply(c, deploy, "your Deployment")
     c.run(20)
     pods = c.list("Pod", selector=selector)
@@ -67,7 +59,7 @@ def check_redundant_replicas(deploy: Any, *, name: str = "cache", replicas: int 
     if len(set(nodes)) != replicas:
         _fail(f"two replicas share a node: {sorted(nodes)}.")
     # Too few nodes: the spare replica must wait, not double up.
-    c = _scratch(replicas - 1)
+    c = _cluster(replicas - 1)
     _apply(c, deploy, "your Deployment")
     c.run(20)
     pods = c.list("Pod", selector=selector)
@@ -99,15 +91,13 @@ def check_redundant_replicas(deploy: Any, *, name: str = "cache", replicas: int 
 def check_colocated_pod(pod: Any, *, name: str = "web", target: str = "app=cache") -> None:
     """A Pod ``name`` that can only run on the node of a pod selected by ``target``."""
     pod = _load(pod, "your Pod")
-    _expect_kind(pod, "Pod", "v1")
-    if _path(pod, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(pod, 'metadata.name')!r}.")
+    _expect_kind(pod, "Pod", "v1", name)
     _containers(pod)
     if _path(pod, "spec.nodeName"):
         _fail("no spec.nodeName: let the scheduler find the cache's node through pod affinity.")
     key, _, value = target.partition("=")
     for where in ("node-2", "node-3"):
-        c = _scratch(3)
+        c = _cluster(3)
         cache = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -147,13 +137,11 @@ def check_gpu_pod(pod: Any, *, name: str = "trainer") -> None:
     """A Pod ``name`` that runs on the GPU node (``accelerator=gpu``, tainted ``gpu=true``) and
     could run nowhere else."""
     pod = _load(pod, "your Pod")
-    _expect_kind(pod, "Pod", "v1")
-    if _path(pod, "metadata.name") != name:
-        _fail(f"metadata.name should be {name!r}, not {_path(pod, 'metadata.name')!r}.")
+    _expect_kind(pod, "Pod", "v1", name)
     _containers(pod)
     if _path(pod, "spec.nodeName"):
         _fail("no spec.nodeName: describe what the pod needs and let the scheduler choose.")
-    c = _scratch(gpu_nodes())
+    c = _cluster(gpu_nodes())
     _apply(c, pod, "your Pod")
     c.run(10)
     obj = c.get("Pod", name)

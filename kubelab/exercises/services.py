@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubelab.exercises.checks import _cluster, _fail, _load, _not_answered, _ok, course_file
+from kubelab.exercises.checks import _apply, _cluster, _fail, _load, _not_answered, _ok, course_file
 
 __all__ = ["check_fixed_service", "check_service_by_port_name", "check_service_types"]
 
@@ -43,17 +43,12 @@ def _web_cluster():
 
 
 def _apply_service(c, manifest: Any):
-    import kubelab as kl
-
     svc = _load(manifest, "your Service")
     if svc.get("kind") != "Service" or svc.get("apiVersion") != "v1":
         _fail(
             f"that is a {svc.get('kind')!r} ({svc.get('apiVersion')!r}); a Service is kind 'Service', apiVersion 'v1'."
         )
-    try:
-        (stored,) = c.apply(dict(svc))
-    except kl.KubelabError as err:
-        _fail(f"The API server refuses it: {err}")
+    (stored,) = _apply(c, dict(svc))
     c.run(2)
     return stored
 

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from kubelab.exercises.checks import _cluster, _fail, _load, _not_answered, _ok, course_file
@@ -112,21 +113,64 @@ def check_nodeport_service(manifest: Any, *, node_port: int = 30080):
     _ok(f"Every node answers on port {node_port}, whichever node the web pods run on.")
 
 
+@functools.lru_cache(maxsize=1)
+def _local_policy_truth() -> str:
+    """What the simulator answers: one web pod, a NodePort Service with
+    ``externalTrafficPolicy: Local``, a request to the node port of a node without the pod."""
+    c = _cluster()
+    d = _load(course_file("deployment.yaml").read_text())
+    d["spec"]["replicas"] = 1
+    c.apply(d)
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "web"},
+            "spec": {
+                "type": "NodePort",
+                "externalTrafficPolicy": "Local",
+                "selector": {"app": "web"},
+                "ports": [{"port": 80, "targetPort": 8080, "nodePort": 30080}],
+            },
+        }
+    )
+    c.run(30)
+    (pod,) = c.list("Pod", selector="app=web")
+    empty = next(n for n in sorted(c.kubelets) if n != pod["spec"]["nodeName"])
+    t = c.traffic(f"{c.kubelets[empty].node_ip}:30080", rps=1, duration=1)
+    return str(t["status"].iloc[0])
+
+
+def _answer_kind(text: str) -> str | None:
+    if text in ("timeout", "time out", "timed out", "dropped", "drop"):
+        return "timeout"
+    if "refused" in text:
+        return "connection refused"
+    if text.startswith("2") or "ok" in text:
+        return "200"
+    return None
+
+
 def check_local_policy_prediction(answer: Any):
     """What a client sending to a node without a local endpoint gets under ``externalTrafficPolicy: Local``."""
     _not_answered(answer, "answer")
-    text = str(answer).strip().lower()
-    if text in ("timeout", "time out", "timed out", "dropped", "drop"):
+    given = _answer_kind(str(answer).strip().lower())
+    if given is None:
+        _fail('answer "timeout", "connection refused" or "200".')
+    truth = _local_policy_truth()
+    if given == truth:
         _ok(
             "Right: with externalTrafficPolicy Local a node without a local endpoint drops the "
             "packets: the client times out."
+            if truth == "timeout"
+            else f"Right: {truth}."
         )
         return
-    if "refused" in text:
+    if given == "connection refused":
         _fail(
             "not refused: the Service has endpoints, just none on that node; kube-proxy drops "
             "(DROP), it does not reject. Try again."
         )
-    if text.startswith("2") or "ok" in text:
+    if given == "200":
         _fail("Local never forwards to another node (that is what keeps the client IP). Try again.")
-    _fail('answer "timeout", "connection refused" or "200".')
+    _fail(f"the simulator says {truth!r}, not {answer!r}.")

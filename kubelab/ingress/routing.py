@@ -13,7 +13,8 @@ Who decides what:
   which endpoint gets the request. A route always names the Service and port exactly as the
   Ingress backend writes them (a port number, or a port name to resolve on the Service).
 
-The compiled table is cached per API-server revision, so routing many requests is cheap.
+The compiled table is cached until an Ingress, IngressClass or Secret is written, so routing
+many requests is cheap.
 
 Examples
 --------
@@ -217,18 +218,32 @@ def _server_of(api):
     raise TypeError("route_request needs a kl.Cluster, an APIServer or an API client")
 
 
+_ROUTER_KINDS = ("Ingress", "IngressClass", "Secret")  # what the compiled table reads
+
+
+class _RouterCache:
+    """The compiled table of one API server, dropped when one of :data:`_ROUTER_KINDS` is
+    written (a pod or node write, many a second, leaves it alone)."""
+
+    def __init__(self, server):
+        self.router: Router | None = None
+        for kind in _ROUTER_KINDS:
+            server.store.watch(kind, self._changed)
+
+    def _changed(self, *_event) -> None:
+        self.router = None
+
+
 def router_for(api) -> Router:
-    """The compiled :class:`Router` for the cluster's current Ingresses (cached per revision)."""
+    """The compiled :class:`Router` for the cluster's current Ingresses (cached until an
+    Ingress, IngressClass or Secret changes)."""
     server = _server_of(api)
-    revision = server.store.revision
-    cached = getattr(server, "_kubelab_ingress_router", None)
-    if cached is not None and cached[0] == revision:
-        return cached[1]
-    router = Router.from_objects(
-        server.list("Ingress"), server.list("IngressClass"), server.list("Secret")
-    )
-    server._kubelab_ingress_router = (revision, router)
-    return router
+    cache = getattr(server, "_kubelab_ingress_router", None)
+    if cache is None:
+        cache = server._kubelab_ingress_router = _RouterCache(server)
+    if cache.router is None:
+        cache.router = Router.from_objects(*(server.list(kind) for kind in _ROUTER_KINDS))
+    return cache.router
 
 
 def route_request(api, *, host: str, path: str = "/", scheme: str = "http") -> Route:

@@ -217,7 +217,30 @@ class _Affinity:
         self._seen[(chain, client)] = (endpoint.address, now)
 
 
-class Iptables:
+class _Balancer:
+    """What both modes share: ``sessionAffinity: ClientIP`` first, then the mode's own pick."""
+
+    mode = ""
+
+    def __init__(self):
+        self.affinity = _Affinity()
+
+    def pick(self, chain, endpoints: list, client, now: float, affinity_seconds) -> Endpoint:
+        sticky = bool(affinity_seconds) and client is not None
+        chosen = None
+        if sticky:
+            chosen = self.affinity.lookup(chain, client, endpoints, affinity_seconds, now)
+        if chosen is None:
+            chosen = self._choose(chain, endpoints)
+        if sticky:
+            self.affinity.remember(chain, client, chosen, now)
+        return chosen
+
+    def _choose(self, chain, endpoints: list) -> Endpoint:
+        raise NotImplementedError
+
+
+class Iptables(_Balancer):
     """iptables mode: one ``-m statistic --mode random`` rule per endpoint, in order."""
 
     mode = "iptables"
@@ -225,48 +248,31 @@ class Iptables:
     def __init__(self, rng=None):
         import random
 
+        super().__init__()
         self.rng = rng or random.Random(0)
-        self.affinity = _Affinity()
 
-    def pick(self, chain, endpoints: list, client, now: float, affinity_seconds) -> Endpoint:
-        if affinity_seconds and client is not None:
-            hit = self.affinity.lookup(chain, client, endpoints, affinity_seconds, now)
-            if hit is not None:
-                self.affinity.remember(chain, client, hit, now)
-                return hit
+    def _choose(self, chain, endpoints: list) -> Endpoint:
         n = len(endpoints)
-        chosen = endpoints[-1]
         for i in range(n - 1):
             if self.rng.random() < 1.0 / (n - i):
-                chosen = endpoints[i]
-                break
-        if affinity_seconds and client is not None:
-            self.affinity.remember(chain, client, chosen, now)
-        return chosen
+                return endpoints[i]
+        return endpoints[-1]
 
 
-class Ipvs:
+class Ipvs(_Balancer):
     """IPVS mode, scheduler ``rr``: each virtual server cycles through its real servers."""
 
     mode = "ipvs"
 
     def __init__(self, rng=None):
+        super().__init__()
         self._last: dict = {}  # chain → address of the last real server used
-        self.affinity = _Affinity()
 
-    def pick(self, chain, endpoints: list, client, now: float, affinity_seconds) -> Endpoint:
-        if affinity_seconds and client is not None:
-            hit = self.affinity.lookup(chain, client, endpoints, affinity_seconds, now)
-            if hit is not None:
-                self.affinity.remember(chain, client, hit, now)
-                return hit
+    def _choose(self, chain, endpoints: list) -> Endpoint:
         last = self._last.get(chain)
         # ip_vs_rr: the next real server after the last one used (the list may have changed)
         chosen = endpoints[0]
         if last is not None:
-            later = [e for e in endpoints if e.address > last]
-            chosen = later[0] if later else endpoints[0]
+            chosen = next((e for e in endpoints if e.address > last), endpoints[0])
         self._last[chain] = chosen.address
-        if affinity_seconds and client is not None:
-            self.affinity.remember(chain, client, chosen, now)
         return chosen

@@ -47,23 +47,58 @@ PREFERRED_AFFINITY, PREFERRED_ANTI = "preferred-affinity", "preferred-anti-affin
 
 
 class _Counts:
-    """A per-slot count array that grows with the node table."""
+    """A per-slot count that grows with the node table.
 
-    __slots__ = ("counts", "total")
+    Sparse (``{slot: count}``) while its pods sit on few nodes, a dense numpy array once
+    they are spread wide: a group per distinct label set (StatefulSet or bare pods have
+    their own) must not cost a node-sized array each — 150,000 of them on 5,000 nodes
+    would be 6 GB.
+    """
+
+    __slots__ = ("counts", "sparse", "total")
+    DENSE_AT = 64  # distinct nodes from which one array beats a dict
 
     def __init__(self, capacity: int):
-        self.counts = np.zeros(capacity, dtype=np.int64)
+        self.counts: np.ndarray | None = None
+        self.sparse: dict[int, int] = {}
         self.total = 0
 
     def add(self, slot: int, sign: int, capacity: int) -> None:
+        self.total += sign
+        if self.counts is None:
+            n = self.sparse.get(slot, 0) + sign
+            if n:
+                self.sparse[slot] = n
+            else:
+                self.sparse.pop(slot, None)
+            if len(self.sparse) > self.DENSE_AT:
+                self.counts = np.zeros(max(capacity, max(self.sparse) + 1), dtype=np.int64)
+                for s, count in self.sparse.items():
+                    self.counts[s] = count
+                self.sparse = {}
+            return
         if slot >= len(self.counts):
             grown = np.zeros(max(capacity, slot + 1), dtype=np.int64)
             grown[: len(self.counts)] = self.counts
             self.counts = grown
         self.counts[slot] += sign
-        self.total += sign
+
+    def add_into(self, out: np.ndarray) -> None:
+        """``out += counts`` over ``out``'s slots."""
+        size = len(out)
+        if self.counts is None:
+            for slot, count in self.sparse.items():
+                if slot < size:
+                    out[slot] += count
+            return
+        n = min(size, len(self.counts))
+        out[:n] += self.counts[:n]
 
     def view(self, size: int) -> np.ndarray:
+        if self.counts is None:
+            out = np.zeros(size, dtype=np.int64)
+            self.add_into(out)
+            return out
         if len(self.counts) < size:
             grown = np.zeros(size, dtype=np.int64)
             grown[: len(self.counts)] = self.counts
@@ -162,7 +197,7 @@ class PodGroups:
         for gid in ids:
             group = self.groups[gid]
             if group.total:
-                out += group.view(size)
+                group.add_into(out)
         return out
 
     def terms_matching(self, kinds, namespace: str, labels: dict, handle) -> list[TermCount]:

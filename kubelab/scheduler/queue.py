@@ -69,6 +69,7 @@ class QueuedPodInfo:
     where: str = ACTIVE
     token: int = -1  # sequence of its live heap entry; older entries are stale
     pod_add_helps: bool = False  # its last rejection could be resolved by a new pod (hints)
+    hinted_in: tuple[str, ...] = ()  # the namespaces whose new pods it waits for ("*": any)
 
     def backoff_expiry(self) -> float:
         return self.timestamp + backoff_duration(self.attempts)
@@ -101,12 +102,16 @@ class SchedulingQueue:
 
     # -- entering ------------------------------------------------------------------------------
     def _leave_unschedulable(self, key) -> None:
-        if self._unschedulable.pop(key, None) is not None:
-            hinted = self._hinted.get(key[0])
+        qp = self._unschedulable.pop(key, None)
+        if qp is None:
+            return
+        for namespace in qp.hinted_in:
+            hinted = self._hinted.get(namespace)
             if hinted is not None:
                 hinted.pop(key, None)
                 if not hinted:
-                    del self._hinted[key[0]]
+                    del self._hinted[namespace]
+        qp.hinted_in = ()
 
     def _push_active(self, qp: QueuedPodInfo) -> None:
         self._leave_unschedulable(qp.key)
@@ -170,7 +175,9 @@ class SchedulingQueue:
         qp.where = UNSCHEDULABLE
         self._unschedulable[qp.key] = qp
         if qp.pod_add_helps:
-            self._hinted.setdefault(qp.key[0], {})[qp.key] = qp
+            qp.hinted_in = _hint_namespaces(qp)
+            for namespace in qp.hinted_in:
+                self._hinted.setdefault(namespace, {})[qp.key] = qp
 
     def requeue_backoff(self, qp: QueuedPodInfo, now: float) -> None:
         """Retry after the backoff (an error, not a verdict, stopped the cycle)."""
@@ -194,12 +201,15 @@ class SchedulingQueue:
         return len(waiting)
 
     def move_for_pod_add(self, namespace: str, now: float) -> int:
-        """A pod was assigned in ``namespace``: retry the unschedulable pods of that
-        namespace that pod affinity or topology spreading rejected (queueing hints)."""
-        hinted = self._hinted.get(namespace)
-        if not hinted:
+        """A pod was assigned in ``namespace``: retry the unschedulable pods that pod affinity
+        or topology spreading rejected and that such a pod could help (queueing hints): those of
+        ``namespace``, and those whose affinity terms reach it (``namespaces``,
+        ``namespaceSelector``)."""
+        found = dict(self._hinted.get(namespace) or {})
+        found.update(self._hinted.get("*") or {})
+        waiting = list(found.values())
+        if not waiting:
             return 0
-        waiting = list(hinted.values())
         for qp in waiting:
             self._move(qp, now)
         return len(waiting)
@@ -227,3 +237,15 @@ class SchedulingQueue:
 
     def has_unschedulable(self) -> bool:
         return bool(self._unschedulable)
+
+
+def _hint_namespaces(qp: QueuedPodInfo) -> tuple[str, ...]:
+    """Where a newly assigned pod could help ``qp``: its own namespace (topology spreading
+    counts only there) and every namespace its required affinity terms name; ``"*"`` when a
+    term has a namespaceSelector (upstream's hint checks every new pod against the terms)."""
+    out = {qp.key[0]}
+    for term in getattr(qp.info, "required_affinity", ()) or ():
+        if term.namespace_selector is not None:
+            out.add("*")
+        out |= term.namespaces
+    return tuple(sorted(out))

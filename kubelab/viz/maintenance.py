@@ -41,9 +41,11 @@ def ready_nodes(source):
     rows = history[history["kind"] == "Node"] if len(history) else history
     state: dict[str, bool] = {}
     times, counts = [], []
+    n = 0  # a running count: one row, one node's change (no re-count over every node)
     for t, name, phase in rows[["time", "name", "phase"]].itertuples(index=False):
-        state[name] = phase == "Ready"
-        n = sum(state.values())
+        ready = phase == "Ready"
+        n += ready - state.get(name, False)
+        state[name] = ready
         if times and times[-1] == t:
             counts[-1] = n
         else:

@@ -221,11 +221,10 @@ class ProbeLab:
         return fig
 
     def png(self, dpi: int = 80) -> bytes:
-        import io
+        """The figure as PNG bytes."""
+        from kubelab.viz.widgets import figure_png
 
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
+        return figure_png(self.figure(), dpi)
 
     @property
     def widget(self):

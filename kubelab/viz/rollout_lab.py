@@ -26,7 +26,7 @@ from kubelab.viz.draw import palette_for
 from kubelab.viz.labs import cluster_from
 from kubelab.viz.plots import _finish, history_marks
 from kubelab.viz.series import pod_counts, workload_series
-from kubelab.viz.widgets import ClusterLab, _nearest
+from kubelab.viz.widgets import ClusterLab
 
 __all__ = ["RolloutLab", "plot_availability", "plot_rollout", "rollout_lab", "rollout_series"]
 
@@ -467,12 +467,8 @@ class RolloutLab(ClusterLab):
             parts.append(f"<i>{html.escape(self.message)}</i>")
         return " &nbsp;·&nbsp; ".join(parts)
 
-    def refresh(self) -> None:
-        if self._widget is None:
-            self.figure()
-            return
-        self.controls["status"].value = self.status_html()
-        self.controls["view"].value = self.png()
+    def _refresh_choices(self) -> None:
+        pass  # no pod or node dropdowns here
 
     def _build(self) -> None:
         import ipywidgets as w
@@ -519,30 +515,12 @@ class RolloutLab(ClusterLab):
         c["v3"].on_click(lambda _: self._run(self.deploy_broken))
         c["undo"] = w.Button(description="roll back", button_style="warning", icon="undo")
         c["undo"].on_click(lambda _: self._run(self.roll_back))
-        c["seconds"] = w.Dropdown(
-            options=[1, 5, 10, 30, 60, 300],
-            value=_nearest(self.step_seconds),
-            description="s / step",
-            layout=w.Layout(width="160px"),
-        )
-        c["step"] = w.Button(description="step", icon="step-forward")
-        c["step"].on_click(lambda _: self._run(self.step, c["seconds"].value))
-        c["play"] = w.Play(value=0, min=0, max=10_000, step=1, interval=1000, description="play")
-        c["play"].observe(
-            lambda ch: self._run(self.step, c["seconds"].value) if ch["new"] else None,
-            names="value",
-        )
-        c["status"] = w.HTML()
-        c["view"] = w.Image(format="png", layout=w.Layout(width="100%"))
-        c["log"] = w.Output()
         self._widget = w.VBox(
             [
                 w.HBox([c["replicas"], c["delay"]]),
                 w.HBox([c["strategy"], c["surge"], c["unavailable"], c["apply"]]),
-                w.HBox([c["v2"], c["v3"], c["undo"], c["play"], c["seconds"], c["step"]]),
-                c["status"],
-                c["view"],
-                c["log"],
+                w.HBox([c["v2"], c["v3"], c["undo"], *self._clock_controls(w)]),
+                *self._output_controls(w),
             ]
         )
 

@@ -284,9 +284,7 @@ class ClusterLab(NodeMaintenance):
 
     def png(self, dpi: int = 80) -> bytes:
         """The figure as PNG bytes."""
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
+        return figure_png(self.figure(), dpi)
 
     def status_html(self) -> str:
         now = self.counts().iloc[-1] if self.series else None
@@ -311,6 +309,12 @@ class ClusterLab(NodeMaintenance):
             return
         c = self.controls
         c["status"].value = self.status_html()
+        self._refresh_choices()
+        c["view"].value = self.png()
+
+    def _refresh_choices(self) -> None:
+        """The kill control's pod list and the node dropdown follow the cluster."""
+        c = self.controls
         names = [p["metadata"]["name"] for p in self.pods()]
         c["pod"].options = [("first ready", None), *((n, n) for n in names)]
         if c["pod"].value not in names:
@@ -320,7 +324,6 @@ class ClusterLab(NodeMaintenance):
             current = c["node"].value
             c["node"].options = nodes
             c["node"].value = current if current in nodes else (nodes[0] if nodes else None)
-        c["view"].value = self.png()
 
     def _run(self, fn, *args) -> None:
         """Call an action from a widget callback; show errors instead of losing them."""
@@ -376,8 +379,21 @@ class ClusterLab(NodeMaintenance):
         c["fail"].on_click(lambda _: self._run(self.fail_node, c["node"].value))
         c["restore"] = w.Button(description="restore node")
         c["restore"].on_click(lambda _: self._run(self.restore_node, c["node"].value))
+        self._widget = w.VBox(
+            [
+                w.HBox([*row1, c["pod"], c["kill"]]),
+                w.HBox([c["node"], c["fail"], c["restore"]]),
+                self._maintenance_row(w),
+                w.HBox(self._clock_controls(w)),
+                *self._output_controls(w),
+            ]
+        )
+
+    def _clock_controls(self, w) -> list:
+        """Play, seconds per step and step: the widgets that let time run."""
+        c = self.controls
         c["seconds"] = w.Dropdown(
-            options=[1, 5, 10, 30, 60, 300],
+            options=list(_STEPS),
             value=_nearest(self.step_seconds),
             description="s / step",
             layout=w.Layout(width="160px"),
@@ -389,20 +405,15 @@ class ClusterLab(NodeMaintenance):
             lambda ch: self._run(self.step, c["seconds"].value) if ch["new"] else None,
             names="value",
         )
+        return [c["play"], c["seconds"], c["step"]]
+
+    def _output_controls(self, w) -> list:
+        """The status line, the figure and the log of errors, under the controls."""
+        c = self.controls
         c["status"] = w.HTML()
         c["view"] = w.Image(format="png", layout=w.Layout(width="100%"))
         c["log"] = w.Output()
-        self._widget = w.VBox(
-            [
-                w.HBox([*row1, c["pod"], c["kill"]]),
-                w.HBox([c["node"], c["fail"], c["restore"]]),
-                self._maintenance_row(w),
-                w.HBox([c["play"], c["seconds"], c["step"]]),
-                c["status"],
-                c["view"],
-                c["log"],
-            ]
-        )
+        return [c["status"], c["view"], c["log"]]
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -410,8 +421,18 @@ class ClusterLab(NodeMaintenance):
         display(self.widget)
 
 
+_STEPS = (1, 5, 10, 30, 60, 300)
+
+
 def _nearest(seconds: float) -> int:
-    return min((1, 5, 10, 30, 60, 300), key=lambda s: abs(s - seconds))
+    return min(_STEPS, key=lambda s: abs(s - seconds))
+
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    """A ``matplotlib.figure.Figure`` as PNG bytes (what the labs show in an ``ipywidgets.Image``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 
 def cluster_lab(source, *, series: Mapping[str, str] | None = None, **kwargs) -> ClusterLab:
