@@ -26,7 +26,7 @@ def __getattr__(name):
         from kubelab.cluster import Cluster
 
         return Cluster
-    if name in ("viz", "images", "magic"):
+    if name in ("viz", "images", "magic", "ingress"):
         import importlib
 
         return importlib.import_module(f"kubelab.{name}")

@@ -49,9 +49,18 @@ class Cluster:
         Fixes every random choice: the same seed and calls give the same history.
     images : ImageCatalog or dict, optional
         The image catalogue (defaults to the course's, ``data/images.yaml``).
+    proxy_mode : {"iptables", "ipvs"}, keyword-only
+        How every node's kube-proxy balances: random choice (iptables) or round robin (IPVS).
     """
 
-    def __init__(self, nodes: int | list[dict] = 3, *, seed: int = 0, images=None):
+    def __init__(
+        self,
+        nodes: int | list[dict] = 3,
+        *,
+        seed: int = 0,
+        images=None,
+        proxy_mode: str = "iptables",
+    ):
         from kubelab.apiserver.plugins import ADMISSION_PLUGINS
         from kubelab.controllers.manager import CONTROLLERS
         from kubelab.images import ImageCatalog
@@ -68,6 +77,9 @@ class Cluster:
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
                 user="kube-apiserver",
             )
+        from kubelab.apiserver.kubernetes_service import create_kubernetes_service
+
+        create_kubernetes_service(self.api, seed=seed)
         self.informers = InformerFactory(self.api)
         self.images = ImageCatalog.coerce(images)
         self.ctx = Context(
@@ -78,8 +90,15 @@ class Cluster:
         self.controllers = {cls.name: cls(self.ctx) for cls in CONTROLLERS}
         self._kubelet_class = Kubelet
         self.kubelets: dict[str, Kubelet] = {}
+        self._init_network(proxy_mode)
         for manifest in _node_manifests(nodes):
             self.add_node(manifest)
+        from kubelab.observe.metrics import AUTO_ENABLE_NODES, MetricsServer
+
+        # metrics-server (kubectl top, c.metrics.frame()); big clusters start it on first use
+        self.metrics = MetricsServer(
+            self.clock, self.kubelets, enabled=len(self.kubelets) <= AUTO_ENABLE_NODES
+        )
 
     # -- time --------------------------------------------------------------------------------
     @property
@@ -172,22 +191,26 @@ class Cluster:
         kubelet = self._kubelet_class(self.ctx, manifest)
         self.kubelets[name] = kubelet
         kubelet.start()
+        self._start_proxy(name)
         return copy.deepcopy(self.api.get("Node", name))
 
     def remove_node(self, name: str) -> None:
         """Shut the node down and delete its Node object (its pods are garbage-collected)."""
         kubelet = self._kubelet(name)
         kubelet.stop()
+        self.proxies.pop(name).stop()
         del self.kubelets[name]
         self.api.delete("Node", name, user="kubectl")
 
     def fail_node(self, name: str) -> None:
         """The node's kubelet stops: no heartbeats, no pods. The control plane finds out itself."""
         self._kubelet(name).stop()
+        self.proxies[name].stop()
 
     def restore_node(self, name: str) -> None:
         """The node's kubelet comes back and resumes heartbeats."""
         self._kubelet(name).start()
+        self.proxies[name].start()
 
     def kill_pod(self, name: str, namespace: str = "default") -> None:
         """The pod disappears as if its node lost it; controllers react."""
@@ -197,6 +220,44 @@ class Cluster:
             kubelet.lose_pod(pod)
         else:
             self.api.delete("Pod", name, namespace, user="kubelab", grace_period=0)
+
+    # -- the network: kube-proxy on every node, cluster DNS, traffic ---------------------------
+    def _init_network(self, proxy_mode: str) -> None:
+        from kubelab.dns import ClusterDNS
+        from kubelab.proxy import MODES
+
+        if proxy_mode not in MODES:
+            raise ValueError(f'proxy_mode must be "iptables" or "ipvs", not {proxy_mode!r}')
+        self.proxy_mode = proxy_mode
+        self.proxies: dict = {}  # node name → KubeProxy
+        self.dns = ClusterDNS(self.ctx)
+        self._traffic = None
+
+    def _start_proxy(self, node: str) -> None:
+        from kubelab.proxy import KubeProxy
+
+        proxy = self.proxies[node] = KubeProxy(self.ctx, node, self.proxy_mode)
+        proxy.start()
+
+    def traffic(
+        self, target: str, *, rps: float, duration: float, client: str | None = None, **options
+    ):
+        """Send ``rps`` simulated requests per second to ``target`` while ``duration`` seconds run.
+
+        ``target``: a Service name (``web``, ``web.shop``, ``web.shop.svc.cluster.local``,
+        ``web:8080``), ``NODE_IP:NODEPORT``, a load balancer IP, ``host/path`` through the
+        Ingress, or ``localhost:PORT`` (with ``client=<pod>``). ``client``: a pod name
+        (``ns/name``), ``"external"``, or None (a client on the first running node's host
+        network, or the internet for node ports, LB IPs and ingress). Options: ``namespace``,
+        ``timeout`` (seconds, default 1).
+        Returns a DataFrame, one row per request: ``time, client, target, pod, node, version,
+        status, latency, path, ...`` (status: HTTP code, ``"connection refused"``, ``"timeout"``).
+        """
+        from kubelab.network import TrafficEngine
+
+        if self._traffic is None:
+            self._traffic = TrafficEngine(self)
+        return self._traffic.run(target, rps=rps, duration=duration, client=client, **options)
 
     def _kubelet(self, name: str):
         try:

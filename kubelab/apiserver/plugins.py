@@ -15,7 +15,23 @@ True
 from __future__ import annotations
 
 from kubelab.apiserver.admission import AdmissionPlugin
+from kubelab.apiserver.limitranger import LimitRanger
+from kubelab.apiserver.nodeports import NodePortAllocator
+from kubelab.apiserver.resourcequota import ResourceQuota
+from kubelab.apiserver.serviceips import ClusterIPAllocator
+from kubelab.apiserver.storage_admission import DefaultStorageClass, StorageObjectInUseProtection
+from kubelab.ingress.admission import DefaultIngressClass
+from kubelab.ingress.webhook import IngressNginxAdmission
 
 __all__ = ["ADMISSION_PLUGINS"]
 
-ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = []
+ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = [
+    LimitRanger,
+    DefaultStorageClass,
+    StorageObjectInUseProtection,
+    ClusterIPAllocator,
+    NodePortAllocator,
+    ResourceQuota,
+    DefaultIngressClass,
+    IngressNginxAdmission,
+]

@@ -16,13 +16,22 @@ from kubelab.controllers.base import Controller
 from kubelab.controllers.daemonset import DaemonSetsController
 from kubelab.controllers.deployment import DeploymentController
 from kubelab.controllers.disruption import DisruptionController
+from kubelab.controllers.endpoints import EndpointsController
+from kubelab.controllers.endpointslice import EndpointSliceController
+from kubelab.controllers.ephemeral import EphemeralVolumeController
 from kubelab.controllers.garbagecollector import GarbageCollector
 from kubelab.controllers.namespace import NamespaceController
 from kubelab.controllers.nodelifecycle import NodeLifecycleController
+from kubelab.controllers.persistentvolume import PersistentVolumeController
 from kubelab.controllers.podgc import PodGCController
+from kubelab.controllers.provisioner import ExternalProvisioners
+from kubelab.controllers.pvprotection import PVCProtectionController, PVProtectionController
 from kubelab.controllers.replicaset import ReplicaSetController
 from kubelab.controllers.replication import ReplicationManager
+from kubelab.controllers.resourcequota import ResourceQuotaController
+from kubelab.controllers.service import ServiceController
 from kubelab.controllers.tainteviction import TaintEvictionController
+from kubelab.ingress.controller import IngressNginxController
 
 __all__ = ["CONTROLLERS"]
 
@@ -37,4 +46,14 @@ CONTROLLERS: list[type[Controller]] = [
     DeploymentController,
     DaemonSetsController,
     DisruptionController,
+    EndpointSliceController,
+    EndpointsController,
+    ServiceController,
+    ResourceQuotaController,
+    IngressNginxController,
+    PersistentVolumeController,
+    EphemeralVolumeController,
+    PVCProtectionController,
+    PVProtectionController,
+    ExternalProvisioners,
 ]

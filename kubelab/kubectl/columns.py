@@ -153,6 +153,8 @@ COLUMNS: dict[str, list[dict]] = {
     ],
     "Lease": [NAME, _col("Holder"), AGE],
     "ControllerRevision": [NAME, _col("Controller"), _col("Revision"), AGE],
+    "ResourceQuota": [NAME, AGE, _col("Request"), _col("Limit")],
+    "LimitRange": [NAME, _col("Created At", "date")],
 }
 DEFAULT_COLUMNS = [NAME, AGE]
 

@@ -36,7 +36,19 @@ from kubelab.kubectl.describe_common import (
     tolerations_multiline,
 )
 from kubelab.kubectl.describe_generic import describe_generic
+from kubelab.kubectl.describe_ingress import describe_ingress, describe_ingressclass
 from kubelab.kubectl.describe_node import describe_node
+from kubelab.kubectl.describe_policy import (
+    describe_limitrange,
+    describe_namespace,
+    describe_quota,
+)
+from kubelab.kubectl.describe_services import (
+    describe_endpoints,
+    describe_endpointslice,
+    load_balancer_ingress,
+)
+from kubelab.kubectl.describe_storage import describe_pv, describe_pvc, describe_storageclass
 from kubelab.kubectl.duration import rfc1123z, since
 from kubelab.kubectl.tables import format_labels
 
@@ -235,17 +247,6 @@ def describe_daemonset(ds: dict, rel: Related) -> str:
     return w.text()
 
 
-def describe_namespace(ns: dict, rel: Related) -> str:
-    w, meta = Writer(), ns["metadata"]
-    w.write(0, f"Name:\t{meta['name']}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
-    w.write(0, f"Status:\t{(ns.get('status') or {}).get('phase', '')}\n")
-    w.write(0, "\nNo resource quota.\n")
-    w.write(0, "\nNo LimitRange resource.\n")
-    return w.text()
-
-
 def describe_service(svc: dict, rel: Related) -> str:
     w, meta, spec = Writer(), svc["metadata"], svc.get("spec") or {}
     w.write(0, f"Name:\t{meta['name']}\n")
@@ -261,18 +262,19 @@ def describe_service(svc: dict, rel: Related) -> str:
     w.write(0, f"IPs:\t{','.join(spec.get('clusterIPs') or []) or '<none>'}\n")
     if spec.get("externalIPs"):
         w.write(0, f"External IPs:\t{','.join(spec['externalIPs'])}\n")
+    if spec.get("loadBalancerIP"):
+        w.write(0, f"Desired LoadBalancer IP:\t{spec['loadBalancerIP']}\n")
     if spec.get("externalName"):
         w.write(0, f"External Name:\t{spec['externalName']}\n")
     ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or ()
     if ingress:
-        w.write(
-            0,
-            f"LoadBalancer Ingress:\t{', '.join(i.get('ip') or i.get('hostname', '') for i in ingress)}\n",
-        )
+        w.write(0, f"LoadBalancer Ingress:\t{load_balancer_ingress(ingress)}\n")
     for p in spec.get("ports") or ():
         name, proto = p.get("name") or "<unset>", p.get("protocol", "TCP")
         w.write(0, f"Port:\t{name}\t{p.get('port')}/{proto}\n")
         w.write(0, f"TargetPort:\t{p.get('targetPort', p.get('port'))}/{proto}\n")
+        if p.get("appProtocol"):
+            w.write(0, f"AppProtocol:\t{p['appProtocol']}\n")
         if p.get("nodePort"):
             w.write(0, f"NodePort:\t{name}\t{p['nodePort']}/{proto}\n")
         w.write(0, f"Endpoints:\t{_service_endpoints(rel.endpoints, p.get('name') or '')}\n")
@@ -281,6 +283,8 @@ def describe_service(svc: dict, rel: Related) -> str:
         w.write(0, f"External Traffic Policy:\t{spec['externalTrafficPolicy']}\n")
     if spec.get("internalTrafficPolicy"):
         w.write(0, f"Internal Traffic Policy:\t{spec['internalTrafficPolicy']}\n")
+    if spec.get("healthCheckNodePort"):
+        w.write(0, f"HealthCheck NodePort:\t{spec['healthCheckNodePort']}\n")
     describe_events(w, rel.events, rel.now)
     return w.text()
 
@@ -306,7 +310,16 @@ DESCRIBERS = {
     "DaemonSet": describe_daemonset,
     "Namespace": describe_namespace,
     "Service": describe_service,
+    "Endpoints": describe_endpoints,
+    "EndpointSlice": describe_endpointslice,
     "Node": describe_node,
+    "PersistentVolumeClaim": describe_pvc,
+    "PersistentVolume": describe_pv,
+    "StorageClass": describe_storageclass,
+    "Ingress": describe_ingress,
+    "IngressClass": describe_ingressclass,
+    "ResourceQuota": describe_quota,
+    "LimitRange": describe_limitrange,
 }
 
 

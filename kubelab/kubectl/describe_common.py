@@ -51,6 +51,7 @@ class Related:
     new_replicaset: dict | None = None
     endpoints: dict | None = None
     lease: dict | None = None
+    objects: dict = field(default_factory=dict)  # other related objects by kind
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -297,6 +298,12 @@ def describe_containers(
             w.write(3, f"{m.get('mountPath')} from {m.get('name')} ({','.join(flags)})\n")
 
 
+def _optional(source: dict) -> str:
+    """Go's ``%v`` of a ``*bool``: ``<nil>`` when unset."""
+    value = source.get("optional")
+    return "<nil>" if value is None else str(bool(value)).lower()
+
+
 _VOLUME_TYPES = {
     "emptyDir": lambda v: (
         "EmptyDir (a temporary directory that shares a pod's lifetime)",
@@ -315,6 +322,43 @@ _VOLUME_TYPES = {
         [
             ("SecretName", v.get("secretName", "")),
             ("Optional", "true" if v.get("optional") else "false"),
+        ],
+    ),
+    "nfs": lambda v: (
+        "NFS (an NFS mount that lasts the lifetime of a pod)",
+        [
+            ("Server", v.get("server", "")),
+            ("Path", v.get("path", "")),
+            ("ReadOnly", "true" if v.get("readOnly") else "false"),
+        ],
+    ),
+    "projected": lambda v: (  # printProjectedVolumeSource
+        "Projected (a volume that contains injected data from multiple sources)",
+        [
+            pair
+            for source in v.get("sources") or ()
+            for pair in (
+                [
+                    ("SecretName", source["secret"].get("name", "")),
+                    ("SecretOptionalName", _optional(source["secret"])),
+                ]
+                if source.get("secret") is not None
+                else [("DownwardAPI", "true")]
+                if source.get("downwardAPI") is not None
+                else [
+                    ("ConfigMapName", source["configMap"].get("name", "")),
+                    ("ConfigMapOptional", _optional(source["configMap"])),
+                ]
+                if source.get("configMap") is not None
+                else [
+                    (
+                        "TokenExpirationSeconds",
+                        source["serviceAccountToken"].get("expirationSeconds", 3600),
+                    )
+                ]
+                if source.get("serviceAccountToken") is not None
+                else []
+            )
         ],
     ),
     "persistentVolumeClaim": lambda v: (

@@ -186,9 +186,13 @@ def _storageclass(obj, now):
 def _ingress(obj, now):
     spec, st = obj.get("spec") or {}, obj.get("status") or {}
     rules = spec.get("rules") or ()
-    hosts = [r["host"] for r in rules if r.get("host")][:3]
+    hosts, more = [], False  # formatHosts: three hosts, then "+ N more..." (N counts rules)
+    for r in rules:
+        more = more or len(hosts) == 3
+        if not more and (r or {}).get("host"):
+            hosts.append(r["host"])
     hosts_cell = ",".join(hosts) or "*"
-    if len(rules) > 3 and hosts:
+    if more and hosts:
         hosts_cell += f" + {len(rules) - 3} more..."
     ingress = (st.get("loadBalancer") or {}).get("ingress") or ()
     address = ",".join(
@@ -196,6 +200,8 @@ def _ingress(obj, now):
             {i.get("ip") or i.get("hostname") for i in ingress if i.get("ip") or i.get("hostname")}
         )
     )
+    if len(address) > 16:  # ingressLoadBalancerStatusStringer: loadBalancerWidth (not -o wide)
+        address = address[:13] + "..."
     return [
         obj["metadata"]["name"],
         spec.get("ingressClassName") or "<none>",

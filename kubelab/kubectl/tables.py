@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from kubelab.kubectl.columns import COLUMNS, DEFAULT_COLUMNS, format_labels
 from kubelab.kubectl.columns import age as _age
+from kubelab.kubectl.describe_policy import limitrange_row, quota_row
 from kubelab.kubectl.rows_services import (
     _configmap,
     _controllerrevision,
@@ -84,6 +85,8 @@ _ROWS: dict[str, Callable[[dict, float], list]] = {
     "PodDisruptionBudget": _pdb,
     "Lease": _lease,
     "ControllerRevision": _controllerrevision,
+    "ResourceQuota": quota_row,
+    "LimitRange": limitrange_row,
 }
 
 

@@ -23,10 +23,12 @@ from kubelab.kubelet.containers import (
     SIGKILL_EXIT_CODE,
     UNKNOWN_MESSAGE,
     Container,
-    memory_limit,
 )
+from kubelab.kubelet.entrypoint import run_entrypoint
 from kubelab.kubelet.pulls import ensure_image
+from kubelab.kubelet.resources import oom_after
 from kubelab.kubelet.status import get_phase, pod_conditions
+from kubelab.kubelet.volumes import mount_volumes
 from kubelab.sim import LATE
 
 __all__ = ["PodWorker"]
@@ -61,6 +63,7 @@ class PodWorker:
         self.done = False  # every container stopped for good (terminal or deleted)
         self.api_gone = False
         self.phase_terminal = status.get("phase") in _TERMINAL
+        self.volumes = None  # PodVolumes, once the volume manager mounted them (volumes.py)
         self._proc = None
         self._proc_timer = None
         self._resync_timer = None
@@ -188,6 +191,10 @@ class PodWorker:
 
     # -- SyncPod -----------------------------------------------------------------------------
     def _sync(self):
+        if self.volumes is None:  # WaitForAttachAndMount
+            self.volumes = yield from mount_volumes(self)
+            if self.volumes is None:
+                return
         if self.sandbox != "ready":
             yield SANDBOX_SECONDS
             ip = self.kubelet.allocate_ip(self)
@@ -264,6 +271,7 @@ class PodWorker:
         self.event("Normal", "Created", f"Created container: {c.name}")
         self.event("Normal", "Started", f"Started container {c.name}")
         c.run(container_id, self.clock.now)
+        run_entrypoint(self, c)  # a toolbox's `sh -c` script writes its files (entrypoint.py)
         self._running(c)
 
     # -- a running container ------------------------------------------------------------------
@@ -275,12 +283,9 @@ class PodWorker:
         ends = []
         if exit_after is not None:
             ends.append((exit_after, 1, exit_code, False))
-        limit = memory_limit(c.spec)
-        if limit is not None:
-            if image.memory >= limit:
-                ends.append((OOM_SECONDS, 0, OOM_EXIT_CODE, True))
-            elif image.memory_growth > 0:
-                ends.append(((limit - image.memory) / image.memory_growth, 0, OOM_EXIT_CODE, True))
+        oom_at = oom_after(c.spec, image)  # reaching the memory limit (kubelet/resources.py)
+        if oom_at is not None:
+            ends.append((oom_at or OOM_SECONDS, 0, OOM_EXIT_CODE, True))
         if ends:
             delay, _, code, oom = min(ends)
             c.timers.append(clock.call_later(delay, self._exited, c, code, oom))

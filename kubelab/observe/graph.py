@@ -2,13 +2,15 @@
 
 Graph nodes are objects keyed ``(kind, namespace, name)``; edges say how they
 relate: ``runs-on`` (Pod → Node), ``owned-by`` (→ controller owner), ``selects``
-(Service/ReplicaSet/... → Pod) and ``routes-to`` (Ingress → Service).
+(Service/ReplicaSet/... → Pod), ``routes-to`` (Ingress → Service) and ``endpoint``
+(EndpointSlice → Pod, with the endpoint's conditions; see :mod:`kubelab.observe.servicegraph`).
 """
 
 from __future__ import annotations
 
 from kubelab.api.meta import controller_ref
 from kubelab.observe.history import summarize
+from kubelab.observe.servicegraph import add_endpoint_edges, service_attrs
 
 __all__ = ["GRAPH_KINDS", "cluster_graph"]
 
@@ -53,6 +55,10 @@ def cluster_graph(api):
                 version=version,
                 labels=dict(meta.get("labels") or {}),
             )
+            if kind == "Service":
+                graph.nodes[(kind, meta.get("namespace", ""), meta["name"])].update(
+                    service_attrs(obj)
+                )
     pods_by_ns: dict[str, list[dict]] = {}
     for pod in store.list("Pod"):
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
@@ -82,6 +88,7 @@ def cluster_graph(api):
                     dst = ("Service", meta.get("namespace", ""), service)
                     if graph.has_node(dst):
                         graph.add_edge(src, dst, key="routes-to", relation="routes-to")
+    add_endpoint_edges(graph, store)
     return graph
 
 
@@ -99,8 +106,8 @@ def _ingress_services(ingress: dict):
     spec = ingress.get("spec") or {}
     backends = [spec.get("defaultBackend")]
     for rule in spec.get("rules") or ():
-        for path in (rule.get("http") or {}).get("paths") or ():
-            backends.append(path.get("backend"))
+        for path in ((rule or {}).get("http") or {}).get("paths") or ():
+            backends.append((path or {}).get("backend"))
     for backend in backends:
         name = ((backend or {}).get("service") or {}).get("name")
         if name:

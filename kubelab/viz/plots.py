@@ -23,6 +23,13 @@ __all__ = ["history_marks", "plot_history"]
 
 TRAFFIC_COLUMNS = {"time", "status", "latency"}
 _MARK_COLOR = "#c62828"
+_TRAFFIC_LABELS = {
+    "rate": "requests / s",
+    "errors": "failed requests / s",
+    "latency": "mean latency (s)",
+    "success": "share of requests answered 2xx",
+    "share": "share of answers",
+}
 
 
 def _is_traffic(frame) -> bool:
@@ -259,7 +266,7 @@ def _plot_traffic(traffic, *, by, value, ax, freq, marks, title):
     """Requests per second (or errors, or mean latency) per ``by`` from a ``c.traffic`` frame."""
     ax = _new_axes(ax)
     by = by if by in traffic.columns else "version"
-    value = value if value in ("rate", "errors", "latency") else "rate"
+    value = value if value in _TRAFFIC_LABELS else "rate"
     counts = traffic_counts(traffic, by=by, value=value, freq=freq or 1.0)
     palette = Palette(first_seen(traffic.assign(kind="Pod"), by))
     for col in counts.columns:
@@ -267,25 +274,21 @@ def _plot_traffic(traffic, *, by, value, ax, freq, marks, title):
             counts.index,
             counts[col],
             where="post",
-            color=palette[col],
+            color="#2e7d32" if value == "success" else palette[col],
             linewidth=2,
-            label=f"{by} {col}",
+            label="success rate" if value == "success" else f"{by} {col}",
             gid=f"traffic:{col}",
         )
     if marks and marks != "auto":
         _draw_marks(ax, marks)
     ax.set_xlabel("simulated time (s)")
-    ax.set_ylabel(
-        {"rate": "requests / s", "errors": "failed requests / s", "latency": "mean latency (s)"}[
-            value
-        ]
-    )
+    ax.set_ylabel(_TRAFFIC_LABELS[value])
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.25)
     if title:
         ax.set_title(
             title if isinstance(title, str) else f"Traffic per {by}", fontsize=11, loc="left"
         )
-    if ax.get_lines():
+    if any(not line.get_label().startswith("_") for line in ax.get_lines()):
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax

@@ -302,8 +302,10 @@ def traffic_counts(traffic, *, by: str | None = "version", value: str = "rate", 
         One row per request: ``time, client, target, pod, node, version, status, latency``.
     by : str or None
         One column per value of this column (``"version"``, ``"pod"``, ``"node"``, ``"status"``).
-    value : {"rate", "errors", "latency"}
-        Requests per second, failed requests (status not 2xx) per second, or mean latency.
+    value : {"rate", "errors", "latency", "success", "share"}
+        Requests per second, failed requests (status not 2xx) per second, mean latency, the
+        share of requests answered 2xx (one column, ``by`` ignored) or the share of the 2xx
+        answers per ``by`` value (e.g. per version) in each bin.
     freq : float
         Bin width in seconds.
 
@@ -324,6 +326,18 @@ def traffic_counts(traffic, *, by: str | None = "version", value: str = "rate", 
         np.arange(0.0, frame["time"].max() + freq / 2, freq) if len(frame) else [], name="time"
     )
     frame["_group"] = frame[by].fillna("(none)") if by else "requests"
+    ok = frame["status"].astype(str).str.match(r"^2\d\d$")
+    if value == "success":
+        out = ok.astype(float).groupby(frame["time"]).mean().reindex(bins).to_frame("success")
+        out.columns.name = "requests"
+        return out
+    if value == "share":
+        good = frame[ok]
+        out = good.pivot_table(index="time", columns="_group", aggfunc="size", fill_value=0)
+        out = out.div(out.sum(axis=1), axis=0).reindex(bins)
+        out.columns.name = by or "requests"
+        out.index.name = "time"
+        return out
     if value == "latency":
         out = frame.pivot_table(index="time", columns="_group", values="latency", aggfunc="mean")
     else:
@@ -331,7 +345,7 @@ def traffic_counts(traffic, *, by: str | None = "version", value: str = "rate", 
             status = frame["status"].astype(str)
             frame = frame[~status.str.startswith("2")]
         elif value != "rate":
-            raise ValueError("value must be 'rate', 'errors' or 'latency'")
+            raise ValueError("value must be 'rate', 'errors', 'latency', 'success' or 'share'")
         out = frame.pivot_table(index="time", columns="_group", aggfunc="size", fill_value=0)
         out = out.reindex(bins, fill_value=0).astype(float) / freq
     out.columns.name = by or "requests"

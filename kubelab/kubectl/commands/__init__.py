@@ -46,9 +46,13 @@ def load_all() -> None:
         delete,
         describe,
         drain,
+        exec,
+        expose,
         get,
         label,
         rollout,
         scale,
         set_image,
+        taint,
+        top,
     )

@@ -92,6 +92,14 @@ def related_for(ctx, obj: dict, show_events: bool) -> Related:
             rel.lease = client.get("Lease", meta["name"], "kube-node-lease")
         except KubelabError:
             rel.lease = None
+    elif kind == "Ingress":
+        rel.objects = {k: client.list(k, ns) for k in ("Service", "EndpointSlice")}
+    elif kind == "Namespace":
+        rel.objects = {k: client.list(k, meta["name"]) for k in ("ResourceQuota", "LimitRange")}
+    elif kind == "PersistentVolumeClaim":
+        from kubelab.controllers.pvprotection import claims_of
+
+        rel.pods = [p for p in client.list("Pod", ns) if meta["name"] in claims_of(p)]
     elif kind == "Service":
         try:
             rel.endpoints = client.get("Endpoints", meta["name"], ns)
