@@ -489,7 +489,10 @@ class APIServer:
 
 
 def _unchanged(new: dict, old: dict) -> bool:
-    if new.keys() != old.keys() or any(new[k] != old[k] for k in new if k != "metadata"):
+    # status first: most writes change it, so the (larger) spec is rarely compared
+    if new.keys() != old.keys() or new.get("status") != old.get("status"):
+        return False
+    if any(new[k] != old[k] for k in new if k not in ("metadata", "status")):
         return False
     meta, old_meta = dict(new["metadata"]), dict(old["metadata"])
     meta.pop("resourceVersion", None)

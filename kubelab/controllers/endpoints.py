@@ -23,6 +23,7 @@ True
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 
 from kubelab.controllers.servicepods import (
@@ -79,8 +80,27 @@ def _entry(pod: dict, svc: dict, publish: bool):
     return _ports(pod, svc), publish or is_pod_ready(pod), _address(pod, svc)
 
 
-def _by_ip(address: dict) -> tuple:
-    return address["ip"], address.get("targetRef", {}).get("uid", "")
+def _row(address: dict) -> tuple:
+    ref = address.get("targetRef") or {}
+    return address["ip"], ref.get("uid", ""), ref.get("name", ""), address
+
+
+def _insort(state: list, entry: tuple) -> None:
+    ports, is_ready, address = entry
+    lists = state[0].setdefault(ports, ([], []))
+    bisect.insort(lists[0 if is_ready else 1], _row(address))
+    state[1] += 1
+
+
+def _remove(state: list, entry: tuple) -> None:
+    ports, is_ready, address = entry
+    lists = state[0][ports]
+    rows = lists[0 if is_ready else 1]
+    row = _row(address)
+    del rows[bisect.bisect_left(rows, row[:3])]
+    state[1] -= 1
+    if not lists[0] and not lists[1]:
+        del state[0][ports]
 
 
 class EndpointsController(ServicePodsController):
@@ -93,6 +113,7 @@ class EndpointsController(ServicePodsController):
         super().setup()
         self.endpoints = self.informers.get("Endpoints")
         self.endpoints.add_handler(on_delete=self.enqueue_object)
+        self._state: dict = {}  # Service key -> [groups, address count], see _groups
 
     def sync(self, key) -> None:
         ns, name = key
@@ -105,21 +126,16 @@ class EndpointsController(ServicePodsController):
             return
         spec = svc.get("spec") or {}
         if not spec.get("selector") or spec.get("type") == "ExternalName":
+            self.forget(key)
             return  # user-managed Endpoints (or none)
         publish = bool(spec.get("publishNotReadyAddresses"))
-        groups: dict[tuple, tuple[list, list]] = {}
-        total = 0
-        for ports, is_ready, address in self.per_pod(svc, lambda p: _entry(p, svc, publish)):
-            ready, not_ready = groups.setdefault(ports, ([], []))
-            (ready if is_ready else not_ready).append(address)
-            total += 1
+        groups, total = self._groups(key, svc, lambda p: _entry(p, svc, publish))
         subsets = []
         budget = self.max_addresses
         for ports in sorted(groups):
             ready, not_ready = groups[ports]
-            ready, not_ready = sorted(ready, key=_by_ip), sorted(not_ready, key=_by_ip)
-            ready = ready[:budget]
-            not_ready = not_ready[: max(budget - len(ready), 0)]
+            ready = [row[-1] for row in ready[:budget]]
+            not_ready = [row[-1] for row in not_ready[: max(budget - len(ready), 0)]]
             budget -= len(ready) + len(not_ready)
             subset: dict = {}
             if ready:
@@ -132,6 +148,31 @@ class EndpointsController(ServicePodsController):
                 subsets.append(subset)
         annotations = {OVER_CAPACITY: "truncated"} if total > self.max_addresses else None
         self._write(svc, current, subsets, annotations)
+
+    def _groups(self, key, svc: dict, build) -> tuple[dict, int]:
+        """``{ports: (ready rows, not-ready rows)}`` sorted by IP, and how many addresses.
+
+        Kept between syncs and updated from the pods that changed (``bisect``), so a sync
+        costs O(changed pods), not O(pods). A row is ``(ip, uid, pod name, address)``: the
+        name breaks ties as the stable sort of the name-ordered pods did.
+        """
+        changes = self.pod_changes(svc, build)
+        state = self._state.get(key)
+        if changes is None or state is None:
+            state = self._state[key] = [{}, 0]
+            for entry in self.per_pod(svc, build):
+                _insort(state, entry)
+            return state[0], state[1]
+        for old, new in changes.values():
+            if old is not None:
+                _remove(state, old)
+            if new is not None:
+                _insort(state, new)
+        return state[0], state[1]
+
+    def forget(self, key) -> None:
+        super().forget(key)
+        self._state.pop(key, None)
 
     def _write(self, svc: dict, current: dict | None, subsets: list, annotations) -> None:
         meta = svc["metadata"]

@@ -14,6 +14,10 @@ endpoints; endpoints stay in their slice while they exist (little churn), new on
 free room first. A Service whose pods give no endpoint keeps one empty placeholder slice.
 Services without a selector (and ExternalName ones) get no managed slices.
 
+Like upstream's work queue, pod events coalesce into one sync per Service key, and a sync
+touches only the pods whose events arrived and the slices holding them (``_sync_changes``,
+with the same writes a full re-walk would make), so scaling to N pods costs O(N).
+
 Examples
 --------
 >>> import kubelab as kl
@@ -129,6 +133,9 @@ class EndpointSliceController(ServicePodsController):
         self.slices = self.informers.get("EndpointSlice")
         self.slices.add_index(_INDEX, _slice_service)
         self.slices.add_handler(on_delete=self._slice_deleted)
+        # Service key -> ({slice name: [resourceVersion, ports key, pod names]}, {pod: slice})
+        # as the last sync left them; see _sync_changes.
+        self._layouts: dict = {}
 
     def _slice_deleted(self, slice_: dict) -> None:
         for key in _slice_service(slice_):
@@ -150,8 +157,21 @@ class EndpointSliceController(ServicePodsController):
                 self._delete(slice_)
             self.forget(key)
             return
+        build = lambda pod: self._entry(pod, svc)  # noqa: E731
+        changes = self.pod_changes(svc, build)
+        if changes is not None and self._sync_changes(key, svc, changes, existing):
+            return
+        self._sync_all(svc, existing, build)
+        self._remember(key)
+
+    def forget(self, key) -> None:
+        super().forget(key)
+        self._layouts.pop(key, None)
+
+    def _sync_all(self, svc: dict, existing: list, build) -> None:
+        """The whole reconcile, from every selected pod (first sync, Service changed, ...)."""
         desired: dict[tuple, tuple[list, dict]] = {}  # ports key -> (ports, {pod name: endpoint})
-        for pkey, ports, pod_name, endpoint in self.per_pod(svc, lambda p: self._entry(p, svc)):
+        for pkey, ports, pod_name, endpoint in self.per_pod(svc, build):
             desired.setdefault(pkey, (ports, {}))[1][pod_name] = endpoint
         if not desired:
             self._placeholder(svc, existing)
@@ -170,6 +190,115 @@ class EndpointSliceController(ServicePodsController):
         for slice_ in existing:
             if slice_["metadata"]["name"] not in used:
                 self._delete(slice_)
+
+    def _remember(self, key) -> None:
+        """Record the slices a full sync left, if they hold exactly the cached endpoints."""
+        self._layouts.pop(key, None)
+        layout: dict = {}
+        where: dict = {}
+        for slice_ in self.slices.by_index(_INDEX, key):
+            if not slice_.get("endpoints"):
+                return  # a placeholder: the next sync is a full one
+            meta = slice_["metadata"]
+            pkey = _ports_key(slice_.get("ports"))
+            pods = []
+            for ep in slice_["endpoints"]:
+                pod = (ep.get("targetRef") or {}).get("name")
+                value = self.cached_value(key, pod) if pod else None
+                if value is None or pod in where or value[0] != pkey or value[3] != ep:
+                    return  # not what this controller wrote (a write failed): full sync next
+                where[pod] = meta["name"]
+                pods.append(pod)
+            layout[meta["name"]] = [meta.get("resourceVersion"), pkey, pods]
+        if len(where) == sum(1 for hit in self._per_pod[key][1].values() if hit[1] is not None):
+            self._layouts[key] = (layout, where)
+
+    def _sync_changes(self, key, svc: dict, changes: dict, existing: list) -> bool:
+        """The same reconcile as :meth:`_sync_all`, from the pods that changed only.
+
+        Valid while the slices are exactly those the last sync left (same names and
+        resourceVersions); otherwise (a slice edited or deleted by someone else, a failed
+        write, a placeholder) return False for a full sync. Costs O(changed pods + slices).
+        """
+        state = self._layouts.get(key)
+        if state is None or len(existing) != len(state[0]):
+            return False
+        layout, where = state
+        for slice_ in existing:
+            entry = layout.get(slice_["metadata"]["name"])
+            if entry is None or entry[0] != slice_["metadata"].get("resourceVersion"):
+                return False
+        if not changes:
+            return True
+        touched: dict = {}  # slice name -> None
+        queues: dict = {}  # ports key -> names of pods needing a place
+        for pod, (_, new) in changes.items():
+            name = where.get(pod)
+            if name is not None:
+                touched[name] = None
+                if new is not None and new[0] == layout[name][1]:
+                    continue  # updated in place, as the full sync keeps it in its slice
+                layout[name][2].remove(pod)
+                del where[pod]
+            if new is not None:
+                queues.setdefault(new[0], []).append(pod)
+        if not where and not queues:
+            return False  # no endpoint left: the placeholder is the full sync's business
+        groups: dict = {}  # ports key -> slice names, in name order (existing is sorted)
+        by_name = {}
+        for slice_ in existing:
+            name = slice_["metadata"]["name"]
+            by_name[name] = slice_
+            groups.setdefault(layout[name][1], []).append(name)
+        ok = True
+        limit = self.max_endpoints_per_slice
+        unused = []
+        for pkey in sorted({layout[name][1] for name in touched} | set(queues)):
+            names = groups.get(pkey, [])
+            queue = sorted(queues.get(pkey, ()))
+            first = queue[0] if queue else next((p for n in names for p in layout[n][2]), None)
+            if first is None:
+                unused.extend(names)  # no pod resolves to these ports any more
+                continue
+            ports = self.cached_value(key, first)[1]
+            for name in names:
+                pods = layout[name][2]
+                room = limit - len(pods)
+                if room > 0 and queue:
+                    pods.extend(queue[:room])
+                    for pod in queue[:room]:
+                        where[pod] = name
+                    queue = queue[room:]
+                    touched[name] = None
+            for name in names:
+                if name not in touched:
+                    continue
+                pods = layout[name][2]
+                if not pods:
+                    self._delete(by_name[name])
+                    del layout[name]
+                    continue
+                eps = [self.cached_value(key, pod)[3] for pod in pods]
+                stored = self._write(svc, by_name[name], ports, eps)
+                ok = ok and stored is not None
+                if stored is not None:
+                    layout[name][0] = stored["metadata"].get("resourceVersion")
+            for start in range(0, len(queue), limit):
+                chunk = queue[start : start + limit]
+                eps = [self.cached_value(key, pod)[3] for pod in chunk]
+                stored = self._write(svc, None, ports, eps)
+                ok = ok and stored is not None
+                if stored is not None:
+                    meta = stored["metadata"]
+                    layout[meta["name"]] = [meta.get("resourceVersion"), pkey, chunk]
+                    for pod in chunk:
+                        where[pod] = meta["name"]
+        for name in sorted(unused):
+            self._delete(by_name[name])
+            del layout[name]
+        if not ok:
+            self._layouts.pop(key, None)  # a write failed (and was requeued): full sync next
+        return True
 
     def _entry(self, pod: dict, svc: dict):
         if is_terminal(pod) or not (pod.get("status") or {}).get("podIP"):
@@ -217,14 +346,15 @@ class EndpointSliceController(ServicePodsController):
         labels[MANAGED_BY_LABEL] = MANAGED_BY
         return labels
 
-    def _write(self, svc: dict, slice_: dict | None, ports, endpoints) -> None:
+    def _write(self, svc: dict, slice_: dict | None, ports, endpoints) -> dict | None:
+        """Create or update one slice unless it already holds this; the stored slice or None."""
         labels = self._labels(svc)
         ports = ports or None
         endpoints = endpoints or None
         try:
             if slice_ is None:
                 meta = svc["metadata"]
-                self.client.create(
+                return self.client.create(
                     {
                         "apiVersion": "discovery.k8s.io/v1",
                         "kind": "EndpointSlice",
@@ -248,18 +378,18 @@ class EndpointSliceController(ServicePodsController):
                         "ports": ports,
                     }
                 )
-                return
             if (
                 slice_.get("endpoints") == endpoints
                 and slice_.get("ports") == ports
                 and slice_["metadata"].get("labels") == labels
             ):
-                return
+                return slice_
             new = dict(slice_, endpoints=endpoints, ports=ports)
             new["metadata"] = dict(slice_["metadata"], labels=labels)
-            self.client.update(new)
+            return self.client.update(new)
         except (Conflict, NotFound, AlreadyExists):
             self.enqueue(_service_key(svc), delay=1.0)
+            return None
 
     def _delete(self, slice_: dict) -> None:
         meta = slice_["metadata"]

@@ -4,6 +4,8 @@ Upstream's endpoint controllers list a namespace's pods per Service and its Serv
 pod. kubelab indexes both sides by ``(namespace, label key, label value)`` instead, so a
 pod change touches only the Services whose selectors mention one of its labels and a
 Service sync reads only the pods carrying its rarest selector label (think 150,000 pods).
+Pod events also note which pods changed per Service, so a sync rebuilds only those
+(:meth:`ServicePodsController.pod_changes`) instead of re-walking every selected pod.
 
 Examples
 --------
@@ -41,8 +43,11 @@ SERVICE_INDEX = "servicepods:namespaceSelector"
 
 def pod_label_pairs(pod: dict) -> tuple:
     meta = pod["metadata"]
+    labels = meta.get("labels")
+    if not labels:
+        return ()
     ns = meta.get("namespace", "")
-    return tuple((ns, k, v) for k, v in (meta.get("labels") or {}).items())
+    return tuple([(ns, k, v) for k, v in labels.items()])  # runs twice per pod event
 
 
 def service_selector_pairs(svc: dict) -> tuple:
@@ -87,13 +92,18 @@ def pods_for_service(pods, svc: dict) -> list[dict]:
 
 def services_for_pod(services, pod: dict) -> list[dict]:
     """The Services (with a selector) selecting ``pod``, sorted by name."""
+    meta = pod["metadata"]
+    labels = meta.get("labels")
+    if not labels:
+        return []
+    ns = meta.get("namespace", "")
     found: dict[str, dict] = {}
-    for pair in pod_label_pairs(pod):
-        for svc in services.by_index(SERVICE_INDEX, pair):
+    for key, value in labels.items():  # called for every pod update: no tuple of all pairs
+        for svc in services.by_index(SERVICE_INDEX, (ns, key, value)):
             name = svc["metadata"]["name"]
             if name not in found and selects(svc, pod):
                 found[name] = svc
-    return [found[name] for name in sorted(found)]
+    return [found[name] for name in sorted(found)] if len(found) > 1 else list(found.values())
 
 
 def is_pod_ready(pod: dict) -> bool:
@@ -127,7 +137,10 @@ class ServicePodsController(Controller):
         self.services = self.informers.get("Service")
         self.nodes = self.informers.get("Node")
         use_indexes(self.pods, self.services)
+        # Service key -> [Service resourceVersion, {pod name: (pod resourceVersion, value)}]
         self._per_pod: dict = {}
+        # Service key -> {pod name: None}: pods whose events arrived since the key's last sync
+        self._dirty: dict = {}
         self.services.add_handler(
             on_add=self.enqueue_object,
             on_update=self._service_updated,
@@ -144,26 +157,36 @@ class ServicePodsController(Controller):
             self.enqueue_object(new)
 
     def _pod_changed(self, pod: dict) -> None:
-        for svc in services_for_pod(self.services, pod):
-            self.enqueue_object(svc)
+        self._mark(pod, services_for_pod(self.services, pod))
+
+    def _mark(self, pod: dict, services: list) -> None:
+        """Note ``pod`` as changed for each of ``services`` and queue their sync."""
+        name = pod["metadata"]["name"]
+        for svc in services:
+            key = _service_key(svc)
+            self._dirty.setdefault(key, {})[name] = None
+            self.enqueue(key)
 
     def _pod_updated(self, old: dict, new: dict) -> None:
-        same_labels = old["metadata"].get("labels") == new["metadata"].get("labels")
-        if same_labels and endpoint_fields(old) == endpoint_fields(new):
+        if old["metadata"].get("labels") == new["metadata"].get("labels"):
+            # Most pods are behind no Service: look that up before comparing fields.
+            services = services_for_pod(self.services, new)
+            if services and endpoint_fields(old) != endpoint_fields(new):
+                self._mark(new, services)
             return
         self._pod_changed(new)
-        if not same_labels:
-            self._pod_changed(old)
+        self._pod_changed(old)
 
     def per_pod(self, svc: dict, build) -> list:
         """``build(pod)`` for every pod ``svc`` selects, in name order, skipping ``None``.
 
-        Results are cached per (Service version, pod version): a sync after one pod changed
-        rebuilds one entry, not thousands.
+        Results are cached per (Service version, pod version): a full sync after one pod
+        changed rebuilds one entry, not thousands. Prefer :meth:`pod_changes`.
         """
         meta = svc["metadata"]
         key = (meta.get("namespace", ""), meta["name"])
         version = meta.get("resourceVersion")
+        self._dirty.pop(key, None)
         cached = self._per_pod.get(key)
         old = cached[1] if cached is not None and cached[0] == version else {}
         fresh: dict = {}
@@ -178,11 +201,49 @@ class ServicePodsController(Controller):
             fresh[pmeta["name"]] = (pmeta.get("resourceVersion"), value)
             if value is not None:
                 out.append(value)
-        self._per_pod[key] = (version, fresh)
+        self._per_pod[key] = [version, fresh]
         return out
+
+    def pod_changes(self, svc: dict, build) -> dict | None:
+        """Update the cache from the pods whose events arrived since the last sync.
+
+        Returns ``{pod name: (old value, new value)}`` for the pods whose value changed
+        (``None`` for no value), which costs O(changed pods), or ``None`` when there is no
+        cache for this version of the Service: the caller then does a full :meth:`per_pod`.
+        """
+        meta = svc["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        cached = self._per_pod.get(key)
+        if cached is None or cached[0] != meta.get("resourceVersion"):
+            return None
+        entries = cached[1]
+        changes: dict = {}
+        for name in self._dirty.pop(key, ()):
+            pod = self.pods.get(key[0], name)
+            hit = entries.get(name)
+            old = hit[1] if hit is not None else None
+            if pod is None or not selects(svc, pod):
+                if hit is not None:
+                    del entries[name]
+                new = None
+            else:
+                rv = pod["metadata"].get("resourceVersion")
+                if hit is not None and hit[0] == rv:
+                    continue
+                new = build(pod)
+                entries[name] = (rv, new)
+            if new != old:
+                changes[name] = (old, new)
+        return changes
+
+    def cached_value(self, key, pod_name: str):
+        """The cached value of one pod of the Service ``key`` (``None`` if none)."""
+        hit = self._per_pod[key][1].get(pod_name)
+        return hit[1] if hit is not None else None
 
     def forget(self, key) -> None:
         self._per_pod.pop(key, None)
+        self._dirty.pop(key, None)
 
     def zone_of(self, node_name) -> str | None:
         node = self.nodes.get("", node_name) if node_name else None
@@ -219,3 +280,7 @@ def managed_labels(svc: dict) -> dict:
     if headless(svc):
         labels["service.kubernetes.io/headless"] = ""
     return labels
+
+
+def _service_key(svc: dict) -> tuple[str, str]:
+    return svc["metadata"].get("namespace", ""), svc["metadata"]["name"]
