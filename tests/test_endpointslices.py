@@ -134,6 +134,27 @@ def test_unready_pods_are_listed_not_ready():
     assert cl.kubectl("get endpoints web").splitlines()[1].split() == ["web", "30s"]
 
 
+def test_endpoints_leave_out_pods_that_resolve_no_port():
+    cl = kl.Cluster(nodes=2, seed=0)
+    cl.apply(
+        [
+            deployment("a", replicas=1, probe=False),  # names its port http
+            deployment("b", replicas=1, probe=False, ports=[{"name": "web", "containerPort": 80}]),
+            {**service("mix", target="http"), "spec": {**service(target="http")["spec"],
+                                                      "selector": {"tier": "x"}}},
+        ]
+    )  # fmt: skip
+    cl.run(30)
+    for name in ("a", "b"):
+        for pod in cl.list("pods", selector=f"app={name}"):
+            cl.kubectl(f"label pod {pod['metadata']['name']} tier=x")
+    cl.run(1)
+    # syncService adds an address once per port FindPort resolves: b's pod resolves none
+    (subset,) = cl.get("endpoints", "mix")["subsets"]
+    assert [a["targetRef"]["name"].split("-")[0] for a in subset["addresses"]] == ["a"]
+    assert subset["ports"] == [{"port": 8080, "protocol": "TCP"}]
+
+
 def test_publish_not_ready_addresses_makes_them_ready():
     cl = kl.Cluster(nodes=2, seed=0)
     cl.apply(
@@ -246,6 +267,23 @@ def test_a_port_a_pod_does_not_have_is_left_out():
         "serving": False,
         "terminating": False,
     }
+
+
+def test_a_named_port_is_found_on_sidecars_but_not_on_plain_init_containers():
+    from kubelab.controllers.servicepods import find_port
+
+    def pod(restart_policy=None):
+        init = {"name": "i", "ports": [{"name": "side", "containerPort": 9000}]}
+        if restart_policy:
+            init["restartPolicy"] = restart_policy
+        app = {"name": "c", "ports": [{"name": "web", "containerPort": 80}]}
+        return {"spec": {"initContainers": [init], "containers": [app]}}
+
+    side, web = {"port": 1, "targetPort": "side"}, {"port": 2, "targetPort": "web"}
+    assert find_port(pod("Always"), side) == 9000  # a sidecar serves: upstream FindPort
+    assert find_port(pod(), side) is None  # an init container has exited by then
+    assert find_port(pod("Always"), web) == 80
+    assert find_port(pod(), {"port": 3, "targetPort": 8443}) == 8443
 
 
 def test_hostname_when_the_subdomain_names_the_service():

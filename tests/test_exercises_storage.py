@@ -67,6 +67,7 @@ def test_shared_claim_accepts_rwx_manual(capsys):
         (("storage: 2Gi", "storage: 20Gi"), "no volume offers everything"),
         (("name: shared-data", "name: data"), "name the claim shared-data"),
         (("kind: PersistentVolumeClaim", "kind: PersistentVolume"), "kind should be"),
+        (("ReadWriteMany", "ReadWriteSometimes"), "API server refuses it: .*accessModes"),
     ],
 )
 def test_shared_claim_rejects(change, message):

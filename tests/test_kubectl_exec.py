@@ -73,6 +73,16 @@ def test_env_date_and_pwd(cluster):
     assert cluster.kubectl("exec web -c nginx -- sh -c 'cd /data && pwd'") == "/data"
 
 
+def test_the_containers_own_env_wins_over_service_variables():
+    from kubelab.kubelet.containerenv import container_env
+
+    pod = {"metadata": {"name": "p", "namespace": "default"}, "spec": {}}
+    spec = {"name": "c", "env": [{"name": "KUBERNETES_SERVICE_HOST", "value": "api.local"}]}
+    env = container_env(None, pod, spec)
+    assert env["KUBERNETES_SERVICE_HOST"] == "api.local"  # makeEnvironmentVariables
+    assert env["KUBERNETES_SERVICE_PORT"] == "443"
+
+
 def test_unknown_commands_and_exit_codes(cluster):
     assert cluster.kubectl("exec web -c nginx -- sh -c foo") == (
         "sh: foo: not found\ncommand terminated with exit code 127"

@@ -732,3 +732,45 @@ provisioner: k8s.io/minikube-hostpath
     assert volume["spec"]["hostPath"]["path"] == "/tmp/hostpath-provisioner/default/data"
     assert "nodeAffinity" not in volume["spec"]
     assert c.get("pvc", "unset")["status"]["phase"] == "Pending"
+
+
+def test_volume_node_affinity_matches_as_node_selector_terms():
+    from kubelab.controllers.pv_index import node_affinity_matches
+
+    def volume(*terms):
+        return {"spec": {"nodeAffinity": {"required": {"nodeSelectorTerms": list(terms)}}}}
+
+    node = {"metadata": {"name": "node-2", "labels": {"zone": "a", "disks": "4"}}}
+    by_name = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-2"]}]}
+    zone_b = {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}
+    bad = {"matchExpressions": [{"key": "disks", "operator": "Gt", "values": ["x"]}]}
+    assert node_affinity_matches({"spec": {}}, node)  # no affinity: every node
+    assert node_affinity_matches(volume(zone_b, by_name), node)  # terms are ORed
+    assert not node_affinity_matches(volume(zone_b), node)
+    assert not node_affinity_matches(volume(bad), node)  # an invalid term matches nothing
+    assert not node_affinity_matches(volume(), node)  # no term: no node
+
+
+def test_a_claim_pre_bound_to_another_nodes_volume_matches_nothing_here():
+    from kubelab.controllers.pv_index import find_matching_volume
+
+    def local(name, node, **spec):
+        term = {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                      "values": [node]}]}  # fmt: skip
+        return {
+            "metadata": {"name": name},
+            "status": {"phase": "Available"},
+            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                     "nodeAffinity": {"required": {"nodeSelectorTerms": [term]}}, **spec},
+        }  # fmt: skip
+
+    claim = {"metadata": {"name": "data", "namespace": "default", "uid": "u1"},
+             "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                      "resources": {"requests": {"storage": "1Gi"}}}}  # fmt: skip
+    ref = {"kind": "PersistentVolumeClaim", "namespace": "default", "name": "data"}
+    volumes = [local("pv-a", "node-1", claimRef=ref), local("pv-b", "node-2")]
+    node = {"metadata": {"name": "node-2", "labels": {"kubernetes.io/hostname": "node-2"}}}
+    # FindMatchingVolume: the pre-bound PV (and so the claim) does not suit this node
+    assert find_matching_volume(claim, volumes, node=node) is None
+    node1 = {"metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}}}
+    assert find_matching_volume(claim, volumes, node=node1)["metadata"]["name"] == "pv-a"

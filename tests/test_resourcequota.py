@@ -154,6 +154,24 @@ def test_terminal_pods_do_not_count_but_count_pods_does(c):
     assert used(c) == {"count/pods": "2", "pods": "1", "requests.cpu": "500m"}
 
 
+def test_a_pod_past_its_grace_period_counts_only_in_count_pods():
+    from kubelab.api.meta import timestamp
+    from kubelab.api.quota import calculate_used
+
+    quota = {"spec": {"hard": {"pods": "3", "count/pods": "3", "requests.cpu": "2"}}}
+    pod = _pod("gone")
+    pod["metadata"]["deletionTimestamp"] = timestamp(10)
+    used = calculate_used(quota, lambda kind: [pod] if kind == "Pod" else [], now=40.0)
+    # QuotaV1Pod is false, but PodUsageFunc still charges the stored object's count
+    assert {k: str(v) for k, v in used.items()} == {
+        "pods": "0",
+        "count/pods": "1",
+        "requests.cpu": "0",
+    }
+    used = calculate_used(quota, lambda kind: [pod] if kind == "Pod" else [], now=5.0)
+    assert str(used["pods"]) == "1" and str(used["requests.cpu"]) == "500m"
+
+
 def test_hard_change_recomputes(c):
     c.apply(_quota({"pods": "5"}))
     c.apply(_pod("a"))

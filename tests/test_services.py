@@ -362,6 +362,19 @@ def test_load_balancer_without_node_ports_and_with_local_policy(c):
     assert hc in allocators(c)[1].owner
 
 
+def test_a_requested_node_port_is_checked_even_without_node_port_allocation(c):
+    c.apply(svc("a", type_="NodePort", ports=[{"port": 80, "nodePort": 30080}]))
+    # initNodePorts honours (and checks) a requested port when nothing is allocated
+    wanted = {"ports": [{"port": 80, "nodePort": 30080}], "allocateLoadBalancerNodePorts": False}
+    with pytest.raises(kl.Invalid, match="provided port is already allocated"):
+        c.apply(svc("b", type_="LoadBalancer", **wanted))
+    (b,) = c.apply(
+        svc("b", type_="LoadBalancer", **{**wanted, "ports": [{"port": 80, "nodePort": 30081}]})
+    )
+    assert b["spec"]["ports"][0]["nodePort"] == 30081
+    assert allocators(c)[1].owner[30081] == ("default", "b")
+
+
 def test_deleting_a_load_balancer_waits_for_the_cloud_and_frees_everything(c):
     c.apply(svc("shop", type_="LoadBalancer"))
     c.run(10)

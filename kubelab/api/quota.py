@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 from kubelab.api import kinds
 from kubelab.api.meta import parse_time
-from kubelab.api.resourcelist import Qty, object_usage
+from kubelab.api.resourcelist import Qty, object_usage, qty_map
 
 __all__ = [
     "POD_RESOURCES",
@@ -94,13 +94,7 @@ def kind_of_resource(name: str) -> str | None:
 
 def hard_of(quota: dict) -> dict[str, Qty]:
     """``spec.hard`` as quantities (unparseable values were refused by validation)."""
-    out = {}
-    for name, text in ((quota.get("spec") or {}).get("hard") or {}).items():
-        try:
-            out[name] = Qty.parse(text)
-        except ValueError:
-            continue
-    return out
+    return qty_map((quota.get("spec") or {}).get("hard"))
 
 
 def used_of(quota: dict) -> dict[str, Qty] | None:
@@ -109,13 +103,7 @@ def used_of(quota: dict) -> dict[str, Qty] | None:
     spec_hard = (quota.get("spec") or {}).get("hard") or {}
     if status.get("hard") != spec_hard or "used" not in status:
         return None
-    out = {}
-    for name, text in (status.get("used") or {}).items():
-        try:
-            out[name] = Qty.parse(text)
-        except ValueError:
-            continue
-    return out
+    return qty_map(status.get("used"))
 
 
 def kinds_of(quota: dict) -> set[str]:
@@ -172,8 +160,12 @@ def matches_scopes(quota: dict, obj: dict) -> bool:
     return all(_scope_matches(s, op, values, obj) for s, op, values in scopes)
 
 
+_OBJECT_COUNT_ONLY = {"count/pods": Qty(1)}
+
+
 def _charged(pod: dict, now: float) -> bool:
-    """A pod being deleted stops counting once its grace period is over (``QuotaV1Pod``)."""
+    """A pod being deleted stops counting once its grace period is over (``QuotaV1Pod``),
+    except in ``count/pods``: the object is still in storage."""
     deleted = (pod.get("metadata") or {}).get("deletionTimestamp")
     return not deleted or parse_time(deleted) > now
 
@@ -187,11 +179,12 @@ def calculate_used(
     for kind in sorted(kinds_of(quota)):
         names = matching_resources(quota, kind)
         for obj in list_objects(kind):
-            if kind == "Pod" and not _charged(obj, now):
-                continue
             if not matches_scopes(quota, obj):
                 continue
-            usage = object_usage(dict(obj, kind=kind))
+            if kind == "Pod" and not _charged(obj, now):
+                usage = _OBJECT_COUNT_ONLY  # PodUsageFunc: still stored, so still counted
+            else:
+                usage = object_usage(dict(obj, kind=kind))
             for name in names:
                 if name in usage:
                     used[name] = used[name] + usage[name]

@@ -43,6 +43,7 @@ __all__ = [
     "pod_requests",
     "pod_usage",
     "pretty",
+    "qty_map",
     "tracked_kind",
 ]
 
@@ -123,14 +124,22 @@ def _qty(text) -> Qty | None:
         return None
 
 
-def _container_list(container: dict, key: str) -> dict[str, Qty]:
-    values = ((container.get("resources") or {}).get(key)) or {}
+def qty_map(values: dict | None) -> dict[str, Qty]:
+    """A ``ResourceList`` as quantities; unparseable values (refused by validation) are skipped.
+
+    >>> {k: str(v) for k, v in qty_map({"cpu": "0.5", "memory": "x"}).items()}
+    {'cpu': '500m'}
+    """
     out = {}
-    for name, text in values.items():
+    for name, text in (values or {}).items():
         q = _qty(text)
         if q is not None:
             out[name] = q
     return out
+
+
+def _container_list(container: dict, key: str) -> dict[str, Qty]:
+    return qty_map((container.get("resources") or {}).get(key))
 
 
 def _aggregate(spec: dict, key: str) -> dict[str, Qty]:

@@ -35,7 +35,7 @@ Examples
 
 from __future__ import annotations
 
-from kubelab.api.resourcelist import Qty, pod_limits, pod_requests
+from kubelab.api.resourcelist import Qty, pod_limits, pod_requests, qty_map
 from kubelab.apiserver.admission import AdmissionPlugin
 from kubelab.errors import Forbidden
 
@@ -49,16 +49,6 @@ __all__ = [
 ]
 
 ANNOTATION = "kubernetes.io/limit-ranger"
-
-
-def _qty_map(values) -> dict[str, Qty]:
-    out = {}
-    for name, text in (values or {}).items():
-        try:
-            out[name] = Qty.parse(text)
-        except ValueError:
-            continue
-    return out
 
 
 def _items(lr: dict, type_: str):
@@ -95,8 +85,8 @@ def default_pod(lr: dict, pod: dict) -> None:
     """``PodMutateLimitFunc``: fill missing requests/limits from ``lr``; annotate the pod."""
     requests, limits = {}, {}
     for item in _items(lr, "Container"):  # canonical text, as the API server stores quantities
-        requests.update({k: str(v) for k, v in _qty_map(item.get("defaultRequest")).items()})
-        limits.update({k: str(v) for k, v in _qty_map(item.get("default")).items()})
+        requests.update({k: str(v) for k, v in qty_map(item.get("defaultRequest")).items()})
+        limits.update({k: str(v) for k, v in qty_map(item.get("default")).items()})
     if not requests and not limits:
         return
     spec, notes = pod["spec"], []
@@ -152,7 +142,7 @@ def _ratio(type_, name, enforced: Qty, req: dict, lim: dict) -> str | None:
 
 def _check(item: dict, type_: str, req: dict, lim: dict, out: list) -> None:
     for key, fn in (("min", _min), ("max", _max), ("maxLimitRequestRatio", _ratio)):
-        for name, enforced in _qty_map(item.get(key)).items():
+        for name, enforced in qty_map(item.get(key)).items():
             message = fn(type_, name, enforced, req, lim)
             if message:
                 out.append(message)
@@ -170,8 +160,8 @@ def pod_violations(lr: dict, pod: dict) -> list[str]:
                 _check(
                     item,
                     "Container",
-                    _qty_map(res.get("requests")),
-                    _qty_map(res.get("limits")),
+                    qty_map(res.get("requests")),
+                    qty_map(res.get("limits")),
                     out,
                 )
         elif item.get("type") == "Pod":
@@ -182,13 +172,13 @@ def pod_violations(lr: dict, pod: dict) -> list[str]:
 def claim_violations(lr: dict, pvc: dict) -> list[str]:
     """``PersistentVolumeClaimValidateLimitFunc``: min/max of the claim's storage request."""
     out: list[str] = []
-    requests = _qty_map(((pvc.get("spec") or {}).get("resources") or {}).get("requests"))
+    requests = qty_map(((pvc.get("spec") or {}).get("resources") or {}).get("requests"))
     for item in _items(lr, "PersistentVolumeClaim"):
-        for name, enforced in _qty_map(item.get("min")).items():
+        for name, enforced in qty_map(item.get("min")).items():
             message = _min("PersistentVolumeClaim", name, enforced, requests, {})
             if message:
                 out.append(message)
-        for name, enforced in _qty_map(item.get("max")).items():
+        for name, enforced in qty_map(item.get("max")).items():
             message = _max_request("PersistentVolumeClaim", name, enforced, requests)
             if message:
                 out.append(message)

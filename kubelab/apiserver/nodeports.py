@@ -83,7 +83,9 @@ class NodePortAllocator(ServiceRegistryPlugin):
         mine = set(self.held(old)) if old is not None else set()
         errors: list[FieldError] = []
         chosen: dict[int, object] = {}  # nodePort -> port number that took it in this request
-        if needs_node_ports(spec):
+        if spec.get("type") in ("NodePort", "LoadBalancer"):
+            # initNodePorts: requested ports are honoured (and checked) even when a
+            # LoadBalancer has allocateLoadBalancerNodePorts: false
             for i, port in enumerate(ports):
                 requested = port.get("nodePort")
                 if requested:
@@ -95,6 +97,7 @@ class NodePortAllocator(ServiceRegistryPlugin):
                             FieldError.invalid(f"spec.ports[{i}].nodePort", requested, detail)
                         )
                     chosen[requested] = port.get("port")
+        if needs_node_ports(spec):
             for i, port in enumerate(ports):
                 if port.get("nodePort"):
                     continue

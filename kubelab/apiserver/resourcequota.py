@@ -31,7 +31,7 @@ from kubelab.api.quota import (
     matching_resources,
     used_of,
 )
-from kubelab.api.resourcelist import Qty, compute_usage, object_usage, pretty
+from kubelab.api.resourcelist import Qty, compute_usage, object_usage, pretty, qty_map
 from kubelab.apiserver.admission import AdmissionPlugin
 from kubelab.apiserver.limitranger import forbidden
 
@@ -43,16 +43,7 @@ _CHARGED_ON_UPDATE = ("Service", "PersistentVolumeClaim")
 
 def _container_lists(container: dict) -> tuple[dict, dict]:
     res = container.get("resources") or {}
-    out = []
-    for key in ("requests", "limits"):
-        values = {}
-        for name, text in (res.get(key) or {}).items():
-            try:
-                values[name] = Qty.parse(text)
-            except ValueError:
-                continue
-        out.append(values)
-    return out[0], out[1]
+    return qty_map(res.get("requests")), qty_map(res.get("limits"))
 
 
 def missing_requirements(required: list[str], pod: dict) -> str | None:

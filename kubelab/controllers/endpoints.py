@@ -2,7 +2,9 @@
 
 One Endpoints object per selecting Service, same name, listing its pods' addresses:
 Ready pods (or every pod with ``publishNotReadyAddresses``) in ``addresses``, the others in
-``notReadyAddresses``; terminating pods are left out (unless ``publishNotReadyAddresses``).
+``notReadyAddresses``; terminating pods are left out (unless ``publishNotReadyAddresses``),
+and so are pods that resolve none of the Service's ports (a headless Service without ports
+lists every pod, port-less).
 Addresses are grouped into subsets by the ports they resolve to (``RepackSubsets``) and
 sorted by IP. More than 1000 addresses are truncated and the object annotated
 ``endpoints.kubernetes.io/over-capacity: truncated``. ``kubectl get endpoints`` reads it.
@@ -29,6 +31,7 @@ import contextlib
 from kubelab.controllers.servicepods import (
     ServicePodsController,
     find_port,
+    headless,
     is_pod_ready,
     is_terminal,
     managed_labels,
@@ -77,7 +80,10 @@ def _entry(pod: dict, svc: dict, publish: bool):
         return None
     if pod["metadata"].get("deletionTimestamp") and not publish:
         return None
-    return _ports(pod, svc), publish or is_pod_ready(pod), _address(pod, svc)
+    ports = _ports(pod, svc)
+    if not ports and ((svc.get("spec") or {}).get("ports") or not headless(svc)):
+        return None  # upstream adds the address once per port it resolves: here none
+    return ports, publish or is_pod_ready(pod), _address(pod, svc)
 
 
 def _row(address: dict) -> tuple:

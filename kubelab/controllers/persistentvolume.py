@@ -44,7 +44,7 @@ import contextlib
 
 from kubelab.api.meta import cow, timestamp
 from kubelab.controllers.base import Controller
-from kubelab.controllers.pv_index import claim_class, find_best_match_for_claim
+from kubelab.controllers.pv_index import claim_class, claim_ref, find_best_match_for_claim
 from kubelab.controllers.pv_reclaim import ReclaimMixin
 from kubelab.errors import KubelabError
 
@@ -286,14 +286,7 @@ class PersistentVolumeController(ReclaimMixin, Controller):
     def _bind(self, volume: dict, claim: dict) -> None:
         """``bind``: volume → claim, volume Bound, claim → volume, claim Bound (four writes)."""
         meta = claim["metadata"]
-        ref = {
-            "kind": "PersistentVolumeClaim",
-            "namespace": meta.get("namespace", ""),
-            "name": meta["name"],
-            "uid": meta.get("uid", ""),
-            "apiVersion": "v1",
-            "resourceVersion": meta.get("resourceVersion", ""),
-        }
+        ref = claim_ref(claim)
         try:
             vspec = volume.get("spec") or {}
             if (vspec.get("claimRef") or {}).get("uid") != ref["uid"]:

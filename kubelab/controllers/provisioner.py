@@ -35,6 +35,7 @@ from kubelab.controllers.persistentvolume import (
     ANN_SELECTED_NODE,
     ANN_STORAGE_PROVISIONER,
 )
+from kubelab.controllers.pv_index import claim_ref
 from kubelab.errors import AlreadyExists, KubelabError
 from kubelab.storage.backends import storage_for
 
@@ -184,14 +185,7 @@ class ExternalProvisioners(Controller):
                         "storage", "1Gi"
                     )
                 },
-                "claimRef": {
-                    "apiVersion": "v1",
-                    "kind": "PersistentVolumeClaim",
-                    "name": name,
-                    "namespace": ns,
-                    "resourceVersion": claim["metadata"].get("resourceVersion", ""),
-                    "uid": uid,
-                },
+                "claimRef": claim_ref(claim),
                 "persistentVolumeReclaimPolicy": cls.get("reclaimPolicy") or "Delete",
                 "storageClassName": spec.get("storageClassName", ""),
                 "volumeMode": spec.get("volumeMode") or "Filesystem",

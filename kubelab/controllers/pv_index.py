@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from kubelab.api import labels
 from kubelab.api.quantity import QuantityError, parse_quantity
+from kubelab.scheduler.nodeselector import compile_terms, term_matches
 
 __all__ = [
     "BETA_CLASS_ANNOTATION",
     "claim_class",
+    "claim_ref",
     "find_best_match_for_claim",
     "find_matching_volume",
     "is_volume_bound_to_claim",
@@ -53,6 +55,19 @@ def claim_class(claim: dict) -> str:
     return (claim.get("spec") or {}).get("storageClassName") or ""
 
 
+def claim_ref(claim: dict) -> dict:
+    """The ``spec.claimRef`` a volume bound (or pre-bound, or provisioned) for ``claim`` gets."""
+    meta = claim["metadata"]
+    return {
+        "kind": "PersistentVolumeClaim",
+        "namespace": meta.get("namespace", ""),
+        "name": meta["name"],
+        "uid": meta.get("uid", ""),
+        "apiVersion": "v1",
+        "resourceVersion": meta.get("resourceVersion", ""),
+    }
+
+
 def volume_class(volume: dict) -> str:
     """``GetPersistentVolumeClass``: the beta annotation, else ``spec.storageClassName``."""
     annotations = volume["metadata"].get("annotations") or {}
@@ -71,39 +86,18 @@ def is_volume_bound_to_claim(volume: dict, claim: dict) -> bool:
     return not ref.get("uid") or ref.get("uid") == meta.get("uid")
 
 
-def _requirement(req: dict, values: dict) -> bool:
-    op, key, wanted = req.get("operator"), req.get("key"), req.get("values") or []
-    if op == "In":
-        return key in values and values[key] in wanted
-    if op == "NotIn":
-        return key not in values or values[key] not in wanted
-    if op == "Exists":
-        return key in values
-    if op == "DoesNotExist":
-        return key not in values
-    try:
-        number, bound = int(values[key]), int(wanted[0])
-    except (KeyError, IndexError, ValueError):
-        return False
-    return number > bound if op == "Gt" else number < bound
-
-
 def node_affinity_matches(volume: dict, node: dict) -> bool:
-    """``CheckNodeAffinity``: does the volume's required node affinity admit ``node``?"""
+    """``CheckNodeAffinity``: does the volume's required node affinity admit ``node``?
+
+    The terms match as a pod's required node affinity does (``MatchNodeSelectorTerms``).
+    """
     required = ((volume.get("spec") or {}).get("nodeAffinity") or {}).get("required")
     if not required:
         return True
-    node_labels = node["metadata"].get("labels") or {}
-    fields = {"metadata.name": node["metadata"]["name"]}
-    for term in required.get("nodeSelectorTerms") or ():
-        exprs, field_exprs = term.get("matchExpressions") or (), term.get("matchFields") or ()
-        if not exprs and not field_exprs:
-            continue
-        if all(_requirement(r, node_labels) for r in exprs) and all(
-            _requirement(r, fields) for r in field_exprs
-        ):
-            return True
-    return False
+    meta = node["metadata"]
+    node_labels, name = meta.get("labels") or {}, meta["name"]
+    terms = compile_terms(required.get("nodeSelectorTerms"))
+    return any(term_matches(term, node_labels, name) for term in terms)
 
 
 def _selector(claim: dict):
@@ -142,7 +136,7 @@ def find_matching_volume(
             if size < requested:
                 continue
             if node is not None and not node_affinity_matches(volume, node):
-                continue
+                return None  # the claim is pre-bound to a volume this node cannot reach
             return volume  # pre-bound: class, selector and phase do not matter
         if node is None and delay_binding:
             continue  # the scheduler binds it once a pod picked a node

@@ -16,6 +16,8 @@ from kubelab.errors import KubelabError
 
 __all__ = ["PVCProtectionController", "PVProtectionController", "claims_of"]
 
+POD_CLAIM_INDEX = "pvc-protection:claim"
+
 
 def claims_of(pod: dict) -> list[str]:
     """Names of the claims a pod's volumes use (generic ephemeral volumes included)."""
@@ -26,6 +28,11 @@ def claims_of(pod: dict) -> list[str]:
         elif volume.get("ephemeral") is not None:
             names.append(f"{pod['metadata']['name']}-{volume.get('name', '')}")
     return names
+
+
+def _pod_claims(pod: dict) -> tuple:
+    ns = pod["metadata"].get("namespace", "")
+    return tuple((ns, name) for name in claims_of(pod))
 
 
 def _without(obj: dict, finalizer: str) -> dict:
@@ -43,6 +50,8 @@ class PVCProtectionController(Controller):
     def setup(self) -> None:
         self.claims = self.informers.get("PersistentVolumeClaim")
         self.pods = self.informers.get("Pod")
+        # upstream's podPVCIndex: a deleted claim looks at its own pods, not the namespace's
+        self.pods.add_index(POD_CLAIM_INDEX, _pod_claims)
         self.claims.add_handler(on_add=self._claim, on_update=lambda _o, n: self._claim(n))
         self.pods.add_handler(on_update=self._pod_updated, on_delete=self._pod_gone)
 
@@ -62,13 +71,11 @@ class PVCProtectionController(Controller):
             self._pod_gone(new)
 
     def in_use(self, claim: dict) -> bool:
-        ns, name = claim["metadata"].get("namespace", ""), claim["metadata"]["name"]
-        for pod in self.pods.list(ns):
-            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-                continue
-            if name in claims_of(pod):
-                return True
-        return False
+        key = (claim["metadata"].get("namespace", ""), claim["metadata"]["name"])
+        return any(
+            (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+            for pod in self.pods.by_index(POD_CLAIM_INDEX, key)
+        )
 
     def sync(self, key) -> None:
         claim = self.claims.get(*key)

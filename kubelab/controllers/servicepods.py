@@ -253,13 +253,18 @@ class ServicePodsController(Controller):
 
 
 def find_port(pod: dict, svc_port: dict) -> int | None:
-    """``podutil.FindPort``: a number as is; a name looked up among the containers' ports."""
+    """``podutil.FindPort``: a number as is; a name looked up among the containers' ports.
+
+    Like upstream, init containers count only when they are sidecars (``restartPolicy:
+    Always``): a run-to-completion init container's port is gone by the time the pod serves.
+    """
     target = svc_port.get("targetPort", svc_port.get("port"))
     if isinstance(target, int) and not isinstance(target, bool):
         return target
     protocol = svc_port.get("protocol", "TCP")
     spec = pod.get("spec") or {}
-    for container in [*(spec.get("containers") or ()), *(spec.get("initContainers") or ())]:
+    sidecars = [c for c in spec.get("initContainers") or () if c.get("restartPolicy") == "Always"]
+    for container in [*(spec.get("containers") or ()), *sidecars]:
         for port in container.get("ports") or ():
             if port.get("name") == target and port.get("protocol", "TCP") == protocol:
                 return port.get("containerPort")

@@ -14,6 +14,7 @@ import functools
 from typing import Any
 
 from kubelab.exercises.checks import (
+    _apply,
     _cluster,
     _containers,
     _expect_kind,
@@ -93,10 +94,7 @@ def check_team_limitrange(lr: Any) -> None:
     lr = _in_team(_load(lr, "your LimitRange"), "your LimitRange")
     _expect_kind(lr, "LimitRange", "v1")
     c = _team_cluster()
-    try:
-        c.apply(lr)
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses your LimitRange: {err}")
+    _apply(c, lr, "your LimitRange")
     c.apply(_pod("bare"))
     got = c.get("Pod", "bare", TEAM_NAMESPACE)["spec"]["containers"][0].get("resources") or {}
     requests, limits = got.get("requests") or {}, got.get("limits") or {}
@@ -133,7 +131,6 @@ def check_team_limitrange(lr: Any) -> None:
 def check_deployment_fits_quota(deployment: Any, *, seconds: float = 60.0) -> None:
     """Deployment ``web`` (5 replicas of kubelab/web:v1) in ``team-a``, whose pods all run under
     the quota :data:`TEAM_QUOTA` and are Guaranteed (requests equal to limits)."""
-    import kubelab as kl
 
     d = _in_team(_load(deployment, "your Deployment"), "your Deployment")
     _expect_kind(d, "Deployment", "apps/v1")
@@ -152,10 +149,7 @@ def check_deployment_fits_quota(deployment: Any, *, seconds: float = 60.0) -> No
             "spec": {"hard": dict(TEAM_QUOTA)},
         }
     )
-    try:
-        (created,) = c.apply(d)
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses your Deployment: {err}")
+    (created,) = _apply(c, d, "your Deployment")
     c.run(seconds)
     name = created["metadata"]["name"]
     refused = c.events[(c.events.reason == "FailedCreate") & (c.events.namespace == TEAM_NAMESPACE)]

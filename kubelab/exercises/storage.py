@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from kubelab.exercises.checks import (
+    _apply,
     _cluster,
     _expect_kind,
     _fail,
@@ -78,7 +79,6 @@ def check_storage_predictions(answers: Any) -> None:
 
 def check_shared_claim(claim: Any) -> None:
     """A PersistentVolumeClaim ``shared-data`` that binds ``pv-shared`` of data/storage-pvs.yaml."""
-    import kubelab as kl
 
     claim = _load(claim, "your claim")
     _expect_kind(claim, "PersistentVolumeClaim", "v1")
@@ -86,10 +86,7 @@ def check_shared_claim(claim: Any) -> None:
         _fail("name the claim shared-data (metadata.name), so its pods can find it.")
     c = _cluster(nodes=1)
     c.apply(course_file("storage-pvs.yaml"))
-    try:
-        c.apply(dict(claim))
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses it: {err}")
+    _apply(c, dict(claim))
     c.run(20)
     live = c.get("pvc", "shared-data")
     volume = live["spec"].get("volumeName")
@@ -139,7 +136,6 @@ def check_notes_survive(manifests: Any) -> None:
     Tried on a fresh three-node cluster that offers ``notes-nfs`` (data/notes-nfs-pv.yaml):
     write ``/data/note``, fail the pod's node, wait for the replacement, read the note.
     """
-    import kubelab as kl
 
     docs = _documents(manifests)
     deployment = next((d for d in docs if d.get("kind") == "Deployment"), None)
@@ -157,10 +153,7 @@ def check_notes_survive(manifests: Any) -> None:
         )
     c = _cluster(nodes=3)
     c.apply(course_file("notes-nfs-pv.yaml"))
-    try:
-        c.apply(docs)
-    except kl.KubelabError as err:
-        _fail(f"the API server refuses it: {err}")
+    _apply(c, docs)
     c.run(40)
 
     def running():

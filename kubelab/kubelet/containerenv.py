@@ -58,18 +58,19 @@ def container_env(client, pod: dict, spec: dict, allocatable: dict | None = None
             value = _resource(pod, ref, allocatable or {})
         if value is not None:
             env[var["name"]] = value
-    env.update(
-        {
-            "KUBERNETES_SERVICE_HOST": "10.96.0.1",
-            "KUBERNETES_SERVICE_PORT": "443",
-            "KUBERNETES_SERVICE_PORT_HTTPS": "443",
-            "KUBERNETES_PORT": "tcp://10.96.0.1:443",
-            "KUBERNETES_PORT_443_TCP": "tcp://10.96.0.1:443",
-            "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
-            "KUBERNETES_PORT_443_TCP_PORT": "443",
-            "KUBERNETES_PORT_443_TCP_ADDR": "10.96.0.1",
-        }
-    )
+    # Service variables come last and never override the container's own (upstream
+    # skips a service variable whose name the env already has).
+    for name, value in {
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
+        "KUBERNETES_SERVICE_PORT": "443",
+        "KUBERNETES_SERVICE_PORT_HTTPS": "443",
+        "KUBERNETES_PORT": "tcp://10.96.0.1:443",
+        "KUBERNETES_PORT_443_TCP": "tcp://10.96.0.1:443",
+        "KUBERNETES_PORT_443_TCP_PROTO": "tcp",
+        "KUBERNETES_PORT_443_TCP_PORT": "443",
+        "KUBERNETES_PORT_443_TCP_ADDR": "10.96.0.1",
+    }.items():
+        env.setdefault(name, value)
     env.setdefault("HOME", "/root")
     return env
 

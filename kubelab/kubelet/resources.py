@@ -133,23 +133,21 @@ def usage(container: dict, image, running_for: float) -> tuple:
     """``(cpu cores, memory bytes, cpu limit, memory limit, throttled)`` in one pass (a scrape)."""
     wanted, limit = wanted_cpu(container, image), cpu_limit(container)
     mem_limit = memory_limit(container)
-    used = 0
-    if image is not None:
-        used = start_memory(container, image) + image.memory_growth * max(running_for, 0.0)
-        used = int(used if mem_limit is None else min(used, mem_limit))
+    used = _memory(container, image, running_for, mem_limit)
     cpu = wanted if limit is None else min(wanted, limit)
     return cpu, used, limit, mem_limit, limit is not None and wanted > limit
 
 
-def memory_usage(container: dict, image, running_for: float) -> int:
-    """Bytes in use ``running_for`` seconds after the start (never above the memory limit)."""
+def _memory(container: dict, image, running_for: float, limit: int | None) -> int:
     if image is None:
         return 0
     used = start_memory(container, image) + image.memory_growth * max(running_for, 0.0)
-    limit = memory_limit(container)
-    if limit is not None:
-        used = min(used, limit)
-    return int(used)
+    return int(used if limit is None else min(used, limit))
+
+
+def memory_usage(container: dict, image, running_for: float) -> int:
+    """Bytes in use ``running_for`` seconds after the start (never above the memory limit)."""
+    return _memory(container, image, running_for, memory_limit(container))
 
 
 def oom_after(container: dict, image) -> float | None:

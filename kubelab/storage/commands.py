@@ -10,17 +10,10 @@ import posixpath
 from datetime import timedelta
 
 from kubelab.api.meta import EPOCH
+from kubelab.storage.rootfs import ERRNO_TEXT as _ERRNO
 from kubelab.storage.rootfs import FSError
 
 __all__ = ["BUILTINS"]
-
-_ERRNO = {
-    "ENOENT": "No such file or directory",
-    "EROFS": "Read-only file system",
-    "EISDIR": "Is a directory",
-    "ENOTDIR": "Not a directory",
-    "EEXIST": "File exists",
-}
 
 
 def _flags(args, allowed: str):

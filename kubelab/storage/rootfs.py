@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from kubelab.storage.disk import Disk, File, normpath
 
-__all__ = ["BASE_DIRS", "ContainerFS", "FSError", "Mount"]
+__all__ = ["BASE_DIRS", "ERRNO_TEXT", "ContainerFS", "FSError", "Mount"]
 
 # Directories every image has (enough for the course's shells).
 BASE_DIRS = (
@@ -34,8 +34,18 @@ BASE_DIRS = (
 )  # fmt: skip
 
 
+#: ``strerror`` of each errno an :class:`FSError` carries (busybox prints these).
+ERRNO_TEXT = {
+    "ENOENT": "No such file or directory",
+    "EROFS": "Read-only file system",
+    "EISDIR": "Is a directory",
+    "ENOTDIR": "Not a directory",
+    "EEXIST": "File exists",
+}
+
+
 class FSError(Exception):
-    """A filesystem error: ``ENOENT``, ``EROFS``, ``EISDIR``, ``ENOTDIR``, ``ENOTEMPTY``."""
+    """A filesystem error: ``ENOENT``, ``EROFS``, ``EISDIR``, ``ENOTDIR``, ``EEXIST``."""
 
     def __init__(self, errno: str, path: str):
         super().__init__(f"{errno}: {path}")

@@ -26,18 +26,12 @@ import posixpath
 from datetime import timedelta
 
 from kubelab.api.meta import EPOCH
+from kubelab.storage.rootfs import ERRNO_TEXT as _ERRNO
 from kubelab.storage.rootfs import ContainerFS, FSError
 
 __all__ = ["SHELLS", "CommandNotFound", "Shell"]
 
 SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash")
-_ERRNO = {
-    "ENOENT": "No such file or directory",
-    "EROFS": "Read-only file system",
-    "EISDIR": "Is a directory",
-    "ENOTDIR": "Not a directory",
-    "EEXIST": "File exists",
-}
 _OPS = ("&&", "||", ";", "|", ">>", ">", "<", "2>", "2>>")
 
 

@@ -195,11 +195,9 @@ class QuotaLab:
         return fig
 
     def png(self, dpi: int = 80) -> bytes:
-        import io
+        from kubelab.viz.widgets import figure_png
 
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
+        return figure_png(self.figure(), dpi=dpi)
 
     def status_html(self) -> str:
         last = self.rows[-1]

@@ -214,11 +214,9 @@ class StorageLab:
         return fig
 
     def png(self, dpi: int = 80) -> bytes:
-        import io
+        from kubelab.viz.widgets import figure_png
 
-        buf = io.BytesIO()
-        self.figure().savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
+        return figure_png(self.figure(), dpi=dpi)
 
     @property
     def widget(self):

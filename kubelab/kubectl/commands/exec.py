@@ -74,8 +74,8 @@ def _target_pod(ctx, ref: str) -> dict:
     )
     pods = [
         p
-        for p in ctx.client.list("Pod", ctx.namespace)
-        if sel.matches(p["metadata"].get("labels")) and not p["metadata"].get("deletionTimestamp")
+        for p in ctx.client.list("Pod", ctx.namespace, sel)
+        if not p["metadata"].get("deletionTimestamp")
     ]
     if not pods:
         raise CommandError(f"cannot exec into {rt.plural} with no pods")  # pragma: no cover

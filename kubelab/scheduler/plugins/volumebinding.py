@@ -24,9 +24,10 @@ import contextlib
 import numpy as np
 
 from kubelab.api.meta import cow
-from kubelab.controllers.persistentvolume import ANN_SELECTED_NODE
+from kubelab.controllers.persistentvolume import ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE
 from kubelab.controllers.pv_index import (
     claim_class,
+    claim_ref,
     find_matching_volume,
     node_affinity_matches,
 )
@@ -179,19 +180,11 @@ class VolumeBinding(FilterPlugin):
                 if match is not None:
                     taken.add(match["metadata"]["name"])
                     new, spec = cow(match, "spec")
-                    meta = claim["metadata"]
-                    spec["claimRef"] = {
-                        "kind": "PersistentVolumeClaim",
-                        "namespace": meta.get("namespace", ""),
-                        "name": meta["name"],
-                        "uid": meta.get("uid", ""),
-                        "apiVersion": "v1",
-                        "resourceVersion": meta.get("resourceVersion", ""),
-                    }
+                    spec["claimRef"] = claim_ref(claim)
                     new["metadata"] = dict(match["metadata"])
                     new["metadata"]["annotations"] = {
                         **(match["metadata"].get("annotations") or {}),
-                        "pv.kubernetes.io/bound-by-controller": "yes",
+                        ANN_BOUND_BY_CONTROLLER: "yes",
                     }
                     self.client.update(new)
                 else:
