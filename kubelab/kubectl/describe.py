@@ -23,6 +23,7 @@ No LimitRange resource.
 from __future__ import annotations
 
 from kubelab.api import labels as _labels
+from kubelab.apiserver.admission import qos_class
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -71,21 +72,6 @@ def _pod_counts(owner: dict, pods: list[dict]) -> str:
         f"{counts['Running']} Running / {counts['Pending']} Waiting / "
         f"{counts['Succeeded']} Succeeded / {counts['Failed']} Failed"
     )
-
-
-def _qos(pod: dict) -> str:
-    containers = (pod.get("spec") or {}).get("containers") or ()
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        any_set = any_set or bool(requests) or bool(limits)
-        for name in ("cpu", "memory"):
-            if name not in limits or str(requests.get(name, limits[name])) != str(limits[name]):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def describe_pod(pod: dict, rel: Related) -> str:
@@ -137,7 +123,7 @@ def describe_pod(pod: dict, rel: Related) -> str:
         for c in status["conditions"]:
             w.write(1, f"{c.get('type')} \t{c.get('status')} \n")
     describe_volumes(w, spec.get("volumes"))
-    w.write(0, f"QoS Class:\t{status.get('qosClass') or _qos(pod)}\n")
+    w.write(0, f"QoS Class:\t{status.get('qosClass') or qos_class(spec)}\n")
     labels_multiline(w, "Node-Selectors", spec.get("nodeSelector"))
     tolerations_multiline(w, "Tolerations", spec.get("tolerations"))
     describe_events(w, rel.events, rel.now)
