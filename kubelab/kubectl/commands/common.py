@@ -149,3 +149,25 @@ def resolve_resources(
 def sort_objects(objs: list[dict]) -> list[dict]:
     """The API server's list order: by namespace, then name (etcd key order)."""
     return sorted(objs, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+
+
+def visit_objects(ctx, resources: list[str], flags, out):
+    """``(type, object)`` for each resource argument, as kubectl's resource builder visits them.
+
+    Named objects are fetched one by one (a missing one is reported and skipped); a bare type
+    needs ``--all`` or ``-l`` and then lists in the API server's order.
+    """
+    for rt, names in resolve_resources(resources):
+        if names:
+            for name in names:
+                try:
+                    yield rt, ctx.client.get(rt.kind, name, ctx.namespace)
+                except KubelabError as error:
+                    out.error(error)
+        elif flags["all"] or flags["selector"]:
+            for obj in sort_objects(
+                ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
+            ):
+                yield rt, obj
+        else:
+            raise CommandError("resource(s) were provided, but no name was specified")

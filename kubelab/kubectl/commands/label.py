@@ -8,8 +8,7 @@ from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
     kind_label,
-    resolve_resources,
-    sort_objects,
+    visit_objects,
 )
 from kubelab.kubectl.flags import Flag
 
@@ -53,22 +52,8 @@ def label_cmd(ctx, flags, args, out) -> None:
     for key in remove:
         if key in add:
             raise CommandError("can not both modify and remove a label in the same command")
-    for rt, names in resolve_resources(resources):
-        if names:
-            objs = []
-            for name in names:
-                try:
-                    objs.append(ctx.client.get(rt.kind, name, ctx.namespace))
-                except KubelabError as error:
-                    out.error(error)
-        elif flags["all"] or flags["selector"]:
-            objs = sort_objects(
-                ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
-            )
-        else:
-            raise CommandError("resource(s) were provided, but no name was specified")
-        for obj in objs:
-            _label_one(ctx, rt, obj, add, remove, flags, out)
+    for rt, obj in visit_objects(ctx, resources, flags, out):
+        _label_one(ctx, rt, obj, add, remove, flags, out)
 
 
 def _label_one(ctx, rt, obj, add, remove, flags, out) -> None:

@@ -18,8 +18,7 @@ from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
     kind_label,
-    resolve_resources,
-    sort_objects,
+    visit_objects,
 )
 from kubelab.kubectl.flags import Flag
 
@@ -69,22 +68,8 @@ def set_cmd(ctx, flags, args, out) -> None:
         )
     if not images:
         raise CommandError("at least one image update is required")
-    for rt, names in resolve_resources(resources):
-        if names:
-            objs = []
-            for name in names:
-                try:
-                    objs.append(ctx.client.get(rt.kind, name, ctx.namespace))
-                except KubelabError as error:
-                    out.error(error)
-        elif flags["all"] or flags["selector"]:
-            objs = sort_objects(
-                ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
-            )
-        else:
-            raise CommandError("resource(s) were provided, but no name was specified")
-        for obj in objs:
-            _set_image(ctx, rt, obj, images, flags, out)
+    for rt, obj in visit_objects(ctx, resources, flags, out):
+        _set_image(ctx, rt, obj, images, flags, out)
 
 
 def _set_image(ctx, rt, obj, images, flags, out) -> None:
