@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import resource
 import sys
 import time
+
+from workloads import even_sizes, peak_mib, running_pods
 
 ZONE = "topology.kubernetes.io/zone"
 HOST = "kubernetes.io/hostname"
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
         for i in range(1, args.nodes + 1)
     ]
     count = max(1, args.pods // args.replicas)
-    sizes = [args.pods // count + (1 if i < args.pods % count else 0) for i in range(count)]
+    sizes = even_sizes(args.pods, count)
 
     t0, c0 = time.perf_counter(), time.process_time()
     cluster = kl.Cluster(nodes=nodes, seed=args.seed)
@@ -123,10 +124,9 @@ def main(argv=None) -> int:
         cluster.run(1)
         if bound_at is None and count_pods(lambda p: p["spec"].get("nodeName")) >= args.pods:
             bound_at, bound_cpu = time.perf_counter(), time.process_time()
-        if count_pods(lambda p: (p.get("status") or {}).get("phase") == "Running") >= args.pods:
+        if running_pods(store) >= args.pods:
             break
     t3, c3 = time.perf_counter(), time.process_time()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     pairs = collections.Counter(
         (p["spec"]["nodeName"], p["metadata"]["labels"]["app"]) for p in store.list("Pod")
@@ -145,7 +145,7 @@ def main(argv=None) -> int:
         f"({args.pods / (bound_cpu - c2):.0f} pods/s), Running {c3 - c2:.2f} s "
         f"({args.pods / (c3 - c2):.0f} pods/s); setup {c2 - c0:.2f} s"
     )
-    print(f"peak memory: {peak_mib:.0f} MiB")
+    print(f"peak memory: {peak_mib():.0f} MiB")
     if doubled:
         print(f"ERROR: {doubled} (node, app) pairs hold two replicas")
         return 1

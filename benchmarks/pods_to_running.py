@@ -14,33 +14,10 @@ speed is measured here, not in the test suite.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 
-
-def replicaset(name: str, replicas: int) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": "nginx:1.25",
-                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-                        }
-                    ]
-                },
-            },
-        },
-    }
+from workloads import even_sizes, peak_mib, running_pods, workload
 
 
 def main(argv=None) -> int:
@@ -55,20 +32,17 @@ def main(argv=None) -> int:
     import kubelab as kl
 
     count = args.replicasets or max(1, args.pods // 100)
-    sizes = [args.pods // count + (1 if i < args.pods % count else 0) for i in range(count)]
+    sizes = even_sizes(args.pods, count)
 
     t0 = time.perf_counter()
     cluster = kl.Cluster(nodes=args.nodes, seed=args.seed)
     t1 = time.perf_counter()
-    cluster.apply([replicaset(f"bench-{i}", n) for i, n in enumerate(sizes)])
+    cluster.apply([workload("ReplicaSet", f"bench-{i}", n) for i, n in enumerate(sizes)])
     t2 = time.perf_counter()
     store = cluster.api.store
 
     def all_running(c) -> bool:
-        running = sum(
-            1 for p in store.list("Pod") if (p.get("status") or {}).get("phase") == "Running"
-        )
-        return running >= args.pods
+        return running_pods(store) >= args.pods
 
     # Checking every instant would dominate; poll once per simulated second.
     while not all_running(cluster):
@@ -77,7 +51,6 @@ def main(argv=None) -> int:
             return 1
         cluster.run(1)
     t3 = time.perf_counter()
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pods_per_s = args.pods / (t3 - t2)
     print(
         f"kubelab benchmark: {args.pods} pods on {args.nodes} nodes ({count} ReplicaSets), seed {args.seed}"
@@ -87,7 +60,7 @@ def main(argv=None) -> int:
     print(f"  pods to Running      {t3 - t2:8.2f} s wall   ({cluster.now:.0f} simulated s)")
     print(f"  throughput           {pods_per_s:8.0f} pods/s")
     print(f"  API requests         {len(cluster.api.audit):8d}")
-    print(f"  peak memory          {peak_mib:8.0f} MiB")
+    print(f"  peak memory          {peak_mib():8.0f} MiB")
     return 0
 
 

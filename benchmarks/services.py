@@ -18,34 +18,10 @@ figures are printed, never asserted: speed is measured here, not in the test sui
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import time
 
-
-def deployment(name: str, replicas: int) -> dict:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "labels": {"app": name}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "web",
-                            "image": "nginx:1.25",
-                            "ports": [{"name": "http", "containerPort": 8080}],
-                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-                        }
-                    ]
-                },
-            },
-        },
-    }
+from workloads import even_sizes, peak_mib, running_pods, workload
 
 
 def service(name: str) -> dict:
@@ -70,15 +46,23 @@ def main(argv=None) -> int:
     import kubelab as kl
 
     count = max(1, args.services)
-    sizes = [args.pods // count + (1 if i < args.pods % count else 0) for i in range(count)]
+    sizes = even_sizes(args.pods, count)
     names = [f"bench-{i}" for i in range(count)]
 
     t0 = time.perf_counter()
     cluster = kl.Cluster(nodes=args.nodes, seed=args.seed)
-    cluster.apply([doc for name in names for doc in (service(name), deployment(name, 0))])
+    cluster.apply(
+        [
+            doc
+            for name in names
+            for doc in (service(name), workload("Deployment", name, 0, port=True))
+        ]
+    )
     cluster.run(1)
     t1 = time.perf_counter()
-    cluster.apply([deployment(name, n) for name, n in zip(names, sizes, strict=True)])
+    cluster.apply(
+        [workload("Deployment", name, n, port=True) for name, n in zip(names, sizes, strict=True)]
+    )
     t2 = time.perf_counter()
     c2 = time.process_time()
     start_sim = cluster.now
@@ -86,10 +70,7 @@ def main(argv=None) -> int:
     cap = 1000  # Endpoints truncates past this many addresses
 
     def done() -> bool:
-        running = sum(
-            1 for p in store.list("Pod") if (p.get("status") or {}).get("phase") == "Running"
-        )
-        if running < args.pods:
+        if running_pods(store) < args.pods:
             return False
         ready: dict[str, int] = {}
         for s in store.list("EndpointSlice"):
@@ -125,7 +106,6 @@ def main(argv=None) -> int:
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(args.profile)
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     writes = sum(1 for entry in cluster.api.audit if entry[3] in ("EndpointSlice", "Endpoints"))
     print(
         f"kubelab services benchmark: {args.pods} pods behind {count} Services "
@@ -139,7 +119,7 @@ def main(argv=None) -> int:
     print(f"  throughput            {args.pods / (t3 - t2):8.0f} pods/s")
     print(f"  API requests          {len(cluster.api.audit):8d}")
     print(f"  endpoint writes       {writes:8d}")
-    print(f"  peak memory           {peak_mib:8.0f} MiB")
+    print(f"  peak memory           {peak_mib():8.0f} MiB")
     return 0
 
 
