@@ -92,6 +92,19 @@ metadata: {name: data}
 spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 """)
 CLAIM_RWX = CLAIM.replace("ReadWriteOnce", "ReadWriteMany")
+CLAIM_LIMITS = doc("""
+apiVersion: v1
+kind: LimitRange
+metadata: {name: small-claims}
+spec: {limits: [{type: PersistentVolumeClaim, max: {storage: 500Mi}}]}
+""")
+NODEPORT_QUOTA = doc("""
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: one-node-port}
+spec: {hard: {services.nodeports: "1"}}
+""")
+SVC_NODEPORT_C = SVC_NODEPORT_A.replace("name: a}", "name: c}").replace(", nodePort: 30080", "")
 CM_IMMUTABLE = doc("""
 apiVersion: v1
 kind: ConfigMap
@@ -222,6 +235,16 @@ REFUSED = {
     "the same Pod twice with another container": (
         [POD_1, POD_1_RENAMED_CONTAINER],
         'The Pod "p1" is invalid: spec: Forbidden: pod updates may not change fields other than',
+    ),
+    "a claim over a LimitRange's max": (
+        [CLAIM_LIMITS, CLAIM],
+        'persistentvolumeclaims "data" is forbidden: maximum storage usage per '
+        "PersistentVolumeClaim is 500Mi, but request is 1Gi",
+    ),
+    "two NodePort Services against a services.nodeports: 1 quota": (
+        [NODEPORT_QUOTA, SVC_NODEPORT_A, SVC_NODEPORT_C],
+        'services "c" is forbidden: exceeded quota: one-node-port, requested: '
+        "services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1",
     ),
     "two Ingresses routing the same host and path": (
         [INGRESS_A, INGRESS_B],
