@@ -55,18 +55,10 @@ spec: {containers: [{name: c, image: "nginx:1.25"}]}
 """)
 POD_2 = POD_1.replace("name: p1}", "name: p2}")
 POD_1_RENAMED_CONTAINER = POD_1.replace("name: c,", "name: other,")
-POD_NO_IMAGE = doc("""
-apiVersion: v1
-kind: Pod
-metadata: {name: broken}
-spec: {containers: [{name: c}]}
-""")
-POD_CPU_1 = doc("""
-apiVersion: v1
-kind: Pod
-metadata: {name: big}
-spec: {containers: [{name: c, image: "nginx:1.25", resources: {limits: {cpu: "1"}}}]}
-""")
+POD_NO_IMAGE = POD_1.replace("name: p1}", "name: broken}").replace(', image: "nginx:1.25"', "")
+POD_CPU_1 = POD_1.replace("name: p1}", "name: big}").replace(
+    '"nginx:1.25"}', '"nginx:1.25", resources: {limits: {cpu: "1"}}}'
+)
 LIMITS = doc("""
 apiVersion: v1
 kind: LimitRange
