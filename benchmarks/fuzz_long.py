@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzzing import check_invariants, mutations, play, steps  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from workloads import peak_mib  # noqa: E402
+from fuzzing import check_invariants, mutations, play, steps
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workloads import peak_mib
 
 
 class Tally:
@@ -38,7 +38,7 @@ class Tally:
         start = time.process_time()
         try:
             fn(example)
-        except Exception as error:  # noqa: BLE001 - a crash is what we count
+        except Exception as error:
             import kubelab as kl
 
             if isinstance(error, kl.KubelabError):
