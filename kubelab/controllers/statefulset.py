@@ -40,12 +40,13 @@ from __future__ import annotations
 import contextlib
 import copy
 
-from kubelab.api import labels
-from kubelab.api.meta import controller_ref, owner_reference
+from kubelab.api.meta import owner_reference
 from kubelab.controllers.base import Controller
-from kubelab.controllers.podcontrol import claim_objects, is_pod_ready, slow_start_batch
+from kubelab.controllers.podcontrol import claim_objects, slow_start_batch
+from kubelab.controllers.podowner import PodOwnerHandlers, workload_selector
 from kubelab.controllers.statefulset_util import (
     apply_revision,
+    claim_name,
     complete_rolling_update,
     end_ordinal,
     has_stale_owner_ref,
@@ -79,67 +80,32 @@ class _Blocked(Exception):
     """An error that ends this sync (upstream returns it and the key is requeued)."""
 
 
-class StatefulSetController(Controller):
+class StatefulSetController(PodOwnerHandlers, Controller):
     """Stable, ordered pods (and their claims) for every StatefulSet."""
 
     name = "statefulset-controller"
+    owner_kind = "StatefulSet"
+    min_ready_extra = 1.0  # updatePod: minReadySeconds + 1 s
 
     def setup(self) -> None:
-        self.sets = self.informers.get("StatefulSet")
+        self.sets = self.owners = self.informers.get("StatefulSet")
         self.pods = self.informers.get("Pod")
         self.claims = self.informers.get("PersistentVolumeClaim")
         self.history = self.informers.get("ControllerRevision")
         self._failures: dict = {}
-        self.sets.add_handler(on_add=self.enqueue_object, on_update=self._set_updated)
+        self.sets.add_handler(on_add=self.enqueue_object, on_update=self.owner_updated)
         self.pods.add_handler(
-            on_add=self._pod_changed, on_update=self._pod_updated, on_delete=self._pod_changed
+            on_add=self.pod_changed, on_update=self.pod_updated, on_delete=self.pod_changed
         )
         # A stale claim blocks its pod until the garbage collector deletes it.
         self.claims.add_handler(on_delete=self._claim_deleted)
 
     # -- event handlers --------------------------------------------------------------------
-    def _set_updated(self, old: dict, new: dict) -> None:
-        om, nm = old["metadata"], new["metadata"]
-        if old.get("spec") == new.get("spec") and all(
-            om.get(k) == nm.get(k) for k in ("labels", "annotations", "deletionTimestamp")
-        ):
-            return  # our own status write
-        self.enqueue_object(new)
-
-    def _owner(self, pod: dict) -> dict | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "StatefulSet":
-            return None
-        sts = self.sets.get(pod["metadata"].get("namespace", ""), ref["name"])
-        if sts is None or sts["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return sts
-
-    def _pod_changed(self, pod: dict) -> None:
-        sts = self._owner(pod)
-        if sts is not None:
-            self.enqueue_object(sts)
-        elif controller_ref(pod) is None and pod["metadata"].get("labels"):
-            for sts in self.sets.list(pod["metadata"].get("namespace", "")):  # orphans
-                selector = _selector(sts)
-                if selector is not None and selector.matches(pod["metadata"]["labels"]):
-                    self.enqueue_object(sts)
-
-    def _pod_updated(self, old: dict, new: dict) -> None:
-        if controller_ref(old) != controller_ref(new):
-            self._pod_changed(old)
-        self._pod_changed(new)
-        sts = self._owner(new)
-        min_ready = (sts or {}).get("spec", {}).get("minReadySeconds") or 0
-        if min_ready and not is_pod_ready(old) and is_pod_ready(new):
-            self.enqueue(_key(sts), delay=min_ready + 1)
-
     def _claim_deleted(self, claim: dict) -> None:
         meta = claim["metadata"]
         for sts in self.sets.list(meta.get("namespace", "")):
-            name = sts["metadata"]["name"]
             for template in sts["spec"].get("volumeClaimTemplates") or ():
-                prefix = f"{template['metadata']['name']}-{name}-"
+                prefix = claim_name(sts, template, 0)[:-1]
                 if meta["name"].startswith(prefix) and meta["name"][len(prefix) :].isdigit():
                     self.enqueue_object(sts)
 
@@ -149,7 +115,7 @@ class StatefulSetController(Controller):
         if sts is None:
             self._failures.pop(key, None)
             return
-        selector = _selector(sts)
+        selector = workload_selector(sts)
         if selector is None:
             return
         try:
@@ -183,12 +149,13 @@ class StatefulSetController(Controller):
             return gone
         return None
 
-    def pods_for_set(self, sts: dict, selector) -> list[dict]:
-        """``getPodsForStatefulSet``: claimed pods whose name says they belong (``isMemberOf``)."""
+    def _claim(self, informer, sts: dict, selector, member=None) -> list[dict]:
+        """``ClaimObject`` over the set's own objects and its namespace's orphans."""
         meta = sts["metadata"]
-        candidates = self.pods.by_index("controllerUID", meta["uid"])
-        candidates += self.pods.by_index("orphans", meta.get("namespace", ""))
-        candidates = [p for p in candidates if parent_and_ordinal(p)[0] == meta["name"]]
+        candidates = informer.by_index("controllerUID", meta["uid"])
+        candidates += informer.by_index("orphans", meta.get("namespace", ""))
+        if member is not None:
+            candidates = [obj for obj in candidates if member(obj)]
         return claim_objects(
             self.client,
             sts,
@@ -198,20 +165,14 @@ class StatefulSetController(Controller):
             lambda: self._can_adopt(sts),
         )
 
+    def pods_for_set(self, sts: dict, selector) -> list[dict]:
+        """``getPodsForStatefulSet``: claimed pods whose name says they belong (``isMemberOf``)."""
+        name = sts["metadata"]["name"]
+        return self._claim(self.pods, sts, selector, lambda p: parent_and_ordinal(p)[0] == name)
+
     def list_revisions(self, sts: dict, selector) -> list[dict]:
         """``ListRevisions`` + ``AdoptOrphanRevisions``, sorted."""
-        meta = sts["metadata"]
-        candidates = self.history.by_index("controllerUID", meta["uid"])
-        candidates += self.history.by_index("orphans", meta.get("namespace", ""))
-        revisions = claim_objects(
-            self.client,
-            sts,
-            owner_reference(sts),
-            selector,
-            candidates,
-            lambda: self._can_adopt(sts),
-        )
-        return sorted(revisions, key=revision_sort_key)
+        return sorted(self._claim(self.history, sts, selector), key=revision_sort_key)
 
     # -- UpdateStatefulSet -------------------------------------------------------------------
     def update_stateful_set(self, sts: dict, pods: list[dict], revisions: list[dict]):
@@ -439,45 +400,38 @@ class StatefulSetController(Controller):
                 status["currentReplicas"] -= 1
 
     # -- StatefulPodControl ----------------------------------------------------------------
-    def _pod_event(self, verb: str, sts: dict, pod: dict, error: str | None) -> None:
-        """``recordPodEvent``."""
-        name, set_name = pod["metadata"]["name"], sts["metadata"]["name"]
+    def _event(self, sts: dict, verb: str, error: str | None, success: str, failure: str):
+        """``recordPodEvent``/``recordClaimEvent``: Successful<Verb> or Failed<Verb>."""
         if error is None:
-            self.client.event(
-                sts,
-                "Normal",
-                f"Successful{verb.title()}",
-                f"{verb} Pod {name} in StatefulSet {set_name} successful",
-            )
+            self.client.event(sts, "Normal", f"Successful{verb.title()}", success)
         else:
             self.client.event(
-                sts,
-                "Warning",
-                f"Failed{verb.title()}",
-                f"{verb} Pod {name} in StatefulSet {set_name} failed error: {error}",
+                sts, "Warning", f"Failed{verb.title()}", f"{failure} failed error: {error}"
             )
 
+    @contextlib.contextmanager
+    def _reported(self, verb: str, sts: dict, pod: dict):
+        """Record Failed<Verb> for the pod when the block is stopped, and stop the sync."""
+        try:
+            yield
+        except _Blocked as error:
+            self._pod_event(verb, sts, pod, str(error))
+            raise
+
+    def _pod_event(self, verb: str, sts: dict, pod: dict, error: str | None) -> None:
+        subject = f"{verb} Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']}"
+        self._event(sts, verb, error, f"{subject} successful", subject)
+
     def _claim_event(self, verb: str, sts, pod, claim, error: str | None) -> None:
-        """``recordClaimEvent``."""
-        cname, pname, sname = (
-            claim["metadata"]["name"],
-            pod["metadata"]["name"],
-            sts["metadata"]["name"],
+        claim_, pod_ = claim["metadata"]["name"], pod["metadata"]["name"]
+        where = f"Pod {pod_} in StatefulSet {sts['metadata']['name']}"
+        self._event(
+            sts,
+            verb,
+            error,
+            f"{verb} Claim {claim_} {where} success",
+            f"{verb} Claim {claim_} for {where}",
         )
-        if error is None:
-            self.client.event(
-                sts,
-                "Normal",
-                f"Successful{verb.title()}",
-                f"{verb} Claim {cname} Pod {pname} in StatefulSet {sname} success",
-            )
-        else:
-            self.client.event(
-                sts,
-                "Warning",
-                f"Failed{verb.title()}",
-                f"{verb} Claim {cname} for Pod {pname} in StatefulSet {sname} failed error: {error}",
-            )
 
     def create_claims(self, sts: dict, pod: dict) -> None:
         """``createPersistentVolumeClaims``: the pod's missing claims; raises if one cannot be."""
@@ -504,19 +458,13 @@ class StatefulSetController(Controller):
 
     def create_missing_claims(self, sts: dict, pod: dict) -> None:
         """``createMissingPersistentVolumeClaims``: a pending pod whose claim was deleted."""
-        try:
+        with self._reported("update", sts, pod):
             self.create_claims(sts, pod)
-        except _Blocked as error:
-            self._pod_event("update", sts, pod, str(error))
-            raise
 
     def create_pod(self, sts: dict, pod: dict) -> dict:
         """``CreateStatefulPod``: claims first, then the pod, then the claims' owners."""
-        try:
+        with self._reported("create", sts, pod):
             self.create_claims(sts, pod)
-        except _Blocked as error:
-            self._pod_event("create", sts, pod, str(error))
-            raise
         try:
             created = self.client.create(pod)
         except AlreadyExists as error:
@@ -524,11 +472,8 @@ class StatefulSetController(Controller):
         except KubelabError as error:
             self._pod_event("create", sts, pod, error.message)
             raise _Blocked(error.message) from None
-        try:
+        with self._reported("update", sts, created):
             self.update_claims_for_retention_policy(sts, created)
-        except _Blocked as error:
-            self._pod_event("update", sts, created, str(error))
-            raise
         self._pod_event("create", sts, created, None)
         return created
 
@@ -542,17 +487,11 @@ class StatefulSetController(Controller):
         if not storage_matches(update_set, pod):
             update_storage(update_set, pod)
             consistent = False
-            try:
+            with self._reported("update", update_set, pod):
                 self.create_claims(update_set, pod)
-            except _Blocked as error:
-                self._pod_event("update", update_set, pod, str(error))
-                raise
         if not self.claims_match_retention_policy(update_set, pod):
-            try:
+            with self._reported("update", update_set, pod):
                 self.update_claims_for_retention_policy(update_set, pod)
-            except _Blocked as error:
-                self._pod_event("update", update_set, pod, str(error))
-                raise
             consistent = False
         if consistent:
             return
@@ -650,16 +589,6 @@ class StatefulSetController(Controller):
 
 
 _REQUIRED_STATUS = frozenset({"replicas", "availableReplicas", "collisionCount"})
-
-
-def _selector(sts: dict):
-    ls = (sts.get("spec") or {}).get("selector")
-    if not ls:
-        return None
-    try:
-        return labels.from_label_selector(ls)
-    except ValueError:
-        return None
 
 
 def _key(obj: dict) -> tuple[str, str]:

@@ -146,7 +146,12 @@ def update_identity(sts: dict, pod: dict) -> None:
 # -- storage ---------------------------------------------------------------------------------
 def claim_name(sts: dict, template: dict, n: int) -> str:
     """``getPersistentVolumeClaimName``: ``<template>-<set>-<ordinal>``."""
-    return f"{template['metadata']['name']}-{sts['metadata']['name']}-{n}"
+    return f"{template_name(template)}-{sts['metadata']['name']}-{n}"
+
+
+def template_name(template: dict) -> str:
+    """A claim template's name (defensive: a template is not validated beyond the schema)."""
+    return (template.get("metadata") or {}).get("name") or ""
 
 
 def persistent_volume_claims(sts: dict, n: int) -> dict[str, dict]:
@@ -161,7 +166,7 @@ def persistent_volume_claims(sts: dict, n: int) -> dict[str, dict]:
         meta["name"] = claim_name(sts, template, n)
         meta["namespace"] = sts["metadata"].get("namespace", "default")
         meta["labels"] = {**(meta.get("labels") or {}), **match_labels}
-        claims[template["metadata"]["name"]] = claim
+        claims[template_name(template)] = claim
     return claims
 
 
@@ -172,7 +177,7 @@ def storage_matches(sts: dict, pod: dict) -> bool:
         return False
     volumes = {v.get("name"): v for v in pod["spec"].get("volumes") or ()}
     for template in sts["spec"].get("volumeClaimTemplates") or ():
-        volume = volumes.get(template["metadata"]["name"])
+        volume = volumes.get(template_name(template))
         source = (volume or {}).get("persistentVolumeClaim")
         if not source or source.get("claimName") != claim_name(sts, template, n):
             return False

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from kubelab.api import labels as _labels
 from kubelab.apiserver.admission import qos_class
+from kubelab.controllers.pv_index import claim_class
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -259,11 +260,8 @@ def describe_statefulset(sts: dict, rel: Related) -> str:
         w.write(0, "Volume Claims:\n")
     for pvc in templates:
         pmeta, pspec = pvc.get("metadata") or {}, pvc.get("spec") or {}
-        klass = (pmeta.get("annotations") or {}).get(
-            "volume.beta.kubernetes.io/storage-class", pspec.get("storageClassName") or ""
-        )
         w.write(1, f"Name:\t{pmeta.get('name', '')}\n")
-        w.write(1, f"StorageClass:\t{klass}\n")
+        w.write(1, f"StorageClass:\t{claim_class(pvc)}\n")
         labels_multiline(w, "Labels", pmeta.get("labels"), initial="  ")
         labels_multiline(w, "Annotations", pmeta.get("annotations"), initial="  ")
         storage = ((pspec.get("resources") or {}).get("requests") or {}).get("storage")

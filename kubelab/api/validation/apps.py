@@ -18,10 +18,9 @@ from kubelab.api.validation._util import (
     go_map,
     go_str,
     integer,
-    labels_errors,
     nonnegative,
 )
-from kubelab.api.validation.meta import IMMUTABLE, validate_annotations, validate_object_meta
+from kubelab.api.validation.meta import IMMUTABLE, validate_object_meta
 from kubelab.api.validation.pods import (
     selector_matches,
     validate_pod_template_spec,
@@ -342,7 +341,7 @@ def _stateful_set_strategy(strategy: dict) -> list[FieldError]:
                 "Invalid value",
                 rolling,
                 "only allowed for updateStrategy 'RollingUpdate'",
-                raw_value=_go_rolling_update_sts(rolling),
+                raw_value="(*apps.RollingUpdateStatefulSetStrategy)(0xc000010000)",
             )
         ]
     if kind != "RollingUpdate":
@@ -367,11 +366,6 @@ def _stateful_set_strategy(strategy: dict) -> list[FieldError]:
             errs.append(_invalid_intstr(f"{rp}.maxUnavailable", mu, "cannot be 0"))
         errs.extend(not_more_than_100_percent(mu, f"{rp}.maxUnavailable"))
     return errs
-
-
-def _go_rolling_update_sts(rolling) -> str:
-    """``%#v`` of a ``*apps.RollingUpdateStatefulSetStrategy`` (a pointer: an address)."""
-    return "(*apps.RollingUpdateStatefulSetStrategy)(0xc000010000)"
 
 
 def _retention_policy(policy) -> list[FieldError]:
@@ -414,34 +408,7 @@ def validate_stateful_set(obj: dict) -> list[FieldError]:
     errs.extend(nonnegative(spec.get("minReadySeconds", 0), "spec.minReadySeconds"))
     sel_errs, selector = _selector(spec, "statefulset")
     errs.extend(sel_errs)
-    template = d(spec.get("template"))
-    tmeta = d(template.get("metadata"))
-    if selector is not None:
-        labels = tmeta.get("labels")
-        if not selector.empty and not selector_matches(selector, labels):
-            errs.append(
-                FieldError(
-                    "spec.template.metadata.labels",
-                    "Invalid value",
-                    detail="`selector` does not match template `labels`",
-                    raw_value=go_map(labels),
-                )
-            )
-        errs.extend(labels_errors(tmeta.get("labels"), "spec.template.labels"))
-        errs.extend(validate_annotations(tmeta.get("annotations"), "spec.template.annotations"))
-    tspec = d(template.get("spec"))
-    restart = tspec.get("restartPolicy", "Always")
-    if restart != "Always":
-        errs.append(
-            FieldError.not_supported("spec.template.spec.restartPolicy", restart, ["Always"])
-        )
-    if tspec.get("activeDeadlineSeconds") is not None:
-        errs.append(
-            FieldError.forbidden(
-                "spec.template.spec.activeDeadlineSeconds",
-                "activeDeadlineSeconds in StatefulSet is not Supported",
-            )
-        )
+    errs.extend(validate_replicated_template(spec, selector, "StatefulSet", pod_spec=False))
     return errs
 
 

@@ -144,7 +144,7 @@ def statefulset_status(sts: dict, _revision: int = 0) -> tuple[str, bool]:
     >>> statefulset_status({"metadata": {"generation": 1}, "spec": {"replicas": 3,
     ...     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
     ...     "status": {"observedGeneration": 1, "readyReplicas": 3, "updatedReplicas": 3}})
-    ('partitioned roll out complete: 3 new pods have been updated...\n', True)
+    ('partitioned roll out complete: 3 new pods have been updated...\\n', True)
     """
     spec, st = sts.get("spec") or {}, sts.get("status") or {}
     strategy = spec.get("updateStrategy") or {}
