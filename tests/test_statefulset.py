@@ -166,6 +166,39 @@ def test_scale_down_deletes_the_highest_ordinal_first_one_at_a_time(c):
     ]
 
 
+def test_a_refused_pod_is_reported_and_retried(c):
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ResourceQuota",
+            "metadata": {"name": "q"},
+            "spec": {"hard": {"pods": "2"}},
+        }
+    )
+    c.apply(statefulset(claims=False, podManagementPolicy="Parallel"))
+    c.run(30)
+    assert sorted(pods(c)) == ["web-0", "web-1"]
+    assert events(c, "FailedCreate") == [
+        'create Pod web-2 in StatefulSet web failed error: pods "web-2" is forbidden: '
+        "exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2"
+    ]
+    c.kubectl("delete resourcequota q")
+    c.run(60)
+    assert sorted(pods(c)) == list(NAMES)
+
+
+def test_history_and_graph_show_the_set(c):
+    c.apply(statefulset(claims=False, replicas=2))
+    c.run(80)
+    h = c.history
+    rows = h[(h.kind == "StatefulSet") & (h.name == "web")]
+    assert rows.iloc[-1][["replicas", "ready", "available"]].tolist() == [2, 2, 2]
+    g = c.graph
+    sts = ("StatefulSet", "default", "web")
+    assert g.has_edge(("Pod", "default", "web-1"), sts, key="owned-by")
+    assert g.has_edge(sts, ("Pod", "default", "web-0"), key="selects")
+
+
 def test_get_pods_lists_ordinals_as_kubectl_does(c):
     c.apply(statefulset(claims=False, replicas=12, podManagementPolicy="Parallel"))
     c.run(5)
@@ -211,9 +244,13 @@ def test_retention_policy_delete_removes_claims_on_scale_down_and_set_deletion(c
     c.run(120)
     ref = c.get("pvc", "www-web-2")["metadata"]["ownerReferences"]
     assert [(r["kind"], r["name"], r["controller"]) for r in ref] == [("StatefulSet", "web", True)]
+    uid = c.get("pvc", "www-web-1")["metadata"]["uid"]
     c.kubectl("scale sts web --replicas=1")
     c.run(120)
     assert sorted(p["metadata"]["name"] for p in c.list("pvc")) == ["www-web-0"]
+    c.kubectl("scale sts web --replicas=2")
+    c.run(60)
+    assert c.get("pvc", "www-web-1")["metadata"]["uid"] != uid  # a fresh, empty claim
     c.kubectl("delete sts web")
     c.run(120)
     assert c.list("pvc") == [] and pods(c) == {}
