@@ -56,6 +56,8 @@ KINDS: tuple[ResourceType, ...] = (
     ResourceType("Deployment", "deployments", "apps", short_names=("deploy",)),
     ResourceType("DaemonSet", "daemonsets", "apps", short_names=("ds",)),
     ResourceType("ControllerRevision", "controllerrevisions", "apps"),
+    ResourceType("Job", "jobs", "batch"),
+    ResourceType("CronJob", "cronjobs", "batch", short_names=("cj",)),
     ResourceType("Service", "services", short_names=("svc",)),
     ResourceType("Endpoints", "endpoints", short_names=("ep",)),
     ResourceType("EndpointSlice", "endpointslices", "discovery.k8s.io"),
