@@ -20,6 +20,7 @@ from kubelab.controllers.endpoints import EndpointsController
 from kubelab.controllers.endpointslice import EndpointSliceController
 from kubelab.controllers.ephemeral import EphemeralVolumeController
 from kubelab.controllers.garbagecollector import GarbageCollector
+from kubelab.controllers.job import JobController
 from kubelab.controllers.namespace import NamespaceController
 from kubelab.controllers.nodelifecycle import NodeLifecycleController
 from kubelab.controllers.persistentvolume import PersistentVolumeController
@@ -56,4 +57,5 @@ CONTROLLERS: list[type[Controller]] = [
     PVCProtectionController,
     PVProtectionController,
     ExternalProvisioners,
+    JobController,
 ]

@@ -24,7 +24,7 @@ from kubelab.kubelet.containers import (
     UNKNOWN_MESSAGE,
     Container,
 )
-from kubelab.kubelet.entrypoint import run_entrypoint
+from kubelab.kubelet.entrypoint import run_entrypoint, script_exit_code
 from kubelab.kubelet.pulls import ensure_image
 from kubelab.kubelet.resources import oom_after
 from kubelab.kubelet.status import get_phase, pod_conditions
@@ -280,6 +280,9 @@ class PodWorker:
         exit_after, exit_code = image.exit_after, image.exit_code
         if image.shell:
             exit_after, exit_code = shell_behaviour(c.spec.get("command"), c.spec.get("args"))
+            script_code = script_exit_code(self, c)  # `python3 -c` scripts of Job examples
+            if script_code is not None and exit_after is not None:
+                exit_code = script_code
         ends = []
         if exit_after is not None:
             ends.append((exit_after, 1, exit_code, False))
