@@ -210,6 +210,13 @@ class PodWorker:
                 return
             self.pod_ip, self.sandbox = ip, "ready"
         policy = self.pod["spec"].get("restartPolicy", "Always")
+        if self._main_containers_done(policy):
+            # Every regular container finished for good: the sidecars are stopped (in reverse
+            # order), and the pod can reach Succeeded/Failed (computePodActions' KillPod).
+            for c in reversed(self.init_containers):
+                if _restartable(c.spec) and c.state == "running" and c.stop_timer is None:
+                    self._kill(c, f"Stopping container {c.name}")
+            return
         for c in self.init_containers:
             if _restartable(c.spec):  # a sidecar: start it, then go on once it has started
                 if c.state == "running":
@@ -236,6 +243,16 @@ class PodWorker:
             ):
                 continue
             yield from self._start(c)
+
+    def _main_containers_done(self, policy: str) -> bool:
+        return (
+            policy != "Always"
+            and bool(self.containers)
+            and all(
+                c.state == "terminated" and not self._should_restart(c, policy)
+                for c in self.containers
+            )
+        )
 
     @staticmethod
     def _should_restart(c: Container, policy: str) -> bool:
