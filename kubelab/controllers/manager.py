@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 from kubelab.controllers.base import Controller
+from kubelab.controllers.cronjob import CronJobController
 from kubelab.controllers.daemonset import DaemonSetsController
 from kubelab.controllers.deployment import DeploymentController
 from kubelab.controllers.disruption import DisruptionController
@@ -32,6 +33,7 @@ from kubelab.controllers.replication import ReplicationManager
 from kubelab.controllers.resourcequota import ResourceQuotaController
 from kubelab.controllers.service import ServiceController
 from kubelab.controllers.tainteviction import TaintEvictionController
+from kubelab.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubelab.ingress.controller import IngressNginxController
 
 __all__ = ["CONTROLLERS"]
@@ -58,4 +60,6 @@ CONTROLLERS: list[type[Controller]] = [
     PVProtectionController,
     ExternalProvisioners,
     JobController,
+    CronJobController,
+    TTLAfterFinishedController,
 ]

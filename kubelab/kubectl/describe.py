@@ -36,6 +36,7 @@ from kubelab.kubectl.describe_common import (
     labels_multiline,
     tolerations_multiline,
 )
+from kubelab.kubectl.describe_batch import describe_cronjob, describe_job
 from kubelab.kubectl.describe_generic import describe_generic
 from kubelab.kubectl.describe_ingress import describe_ingress, describe_ingressclass
 from kubelab.kubectl.describe_node import describe_node
@@ -294,6 +295,8 @@ DESCRIBERS = {
     "ReplicationController": describe_replicaset,
     "Deployment": describe_deployment,
     "DaemonSet": describe_daemonset,
+    "Job": describe_job,
+    "CronJob": describe_cronjob,
     "Namespace": describe_namespace,
     "Service": describe_service,
     "Endpoints": describe_endpoints,
