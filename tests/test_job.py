@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 import kubelab as kl
@@ -177,7 +179,7 @@ def test_backoff_between_failures():
     state = pods[0]["status"]["containerStatuses"][0]["state"]["terminated"]
     assert (state["reason"], state["exitCode"]) == ("Error", 1)
     gaps = []
-    for previous, pod in zip(pods, pods[1:], strict=False):
+    for previous, pod in itertools.pairwise(pods):
         finished = parse_time(
             previous["status"]["containerStatuses"][0]["state"]["terminated"]["finishedAt"]
         )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from kubelab.api import labels as _labels
 from kubelab.apiserver.admission import qos_class
+from kubelab.kubectl.describe_batch import describe_cronjob, describe_job
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -36,7 +37,6 @@ from kubelab.kubectl.describe_common import (
     labels_multiline,
     tolerations_multiline,
 )
-from kubelab.kubectl.describe_batch import describe_cronjob, describe_job
 from kubelab.kubectl.describe_generic import describe_generic
 from kubelab.kubectl.describe_ingress import describe_ingress, describe_ingressclass
 from kubelab.kubectl.describe_node import describe_node

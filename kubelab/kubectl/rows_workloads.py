@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from kubelab.api import labels as _labels
+from kubelab.api.meta import parse_time
 from kubelab.kubectl.columns import age as _age
 from kubelab.kubectl.columns import containers as _containers
 from kubelab.kubectl.columns import format_labels
-from kubelab.api.meta import parse_time
 from kubelab.kubectl.duration import human_duration, since
 from kubelab.kubectl.podstatus import pod_summary
 

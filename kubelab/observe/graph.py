@@ -21,13 +21,15 @@ GRAPH_KINDS = (
     "ReplicationController",
     "Deployment",
     "DaemonSet",
+    "Job",
+    "CronJob",
     "Service",
     "EndpointSlice",
     "Ingress",
     "PersistentVolumeClaim",
     "PersistentVolume",
 )
-_SELECTORS = ("ReplicaSet", "ReplicationController", "Deployment", "DaemonSet", "Service")
+_SELECTORS = ("ReplicaSet", "ReplicationController", "Deployment", "DaemonSet", "Job", "Service")
 
 
 def cluster_graph(api):
