@@ -9,7 +9,7 @@ Examples
 >>> parse_indexes("0,2-3", 10)
 [(0, 0), (2, 3)]
 >>> format_indexes({0, 1, 2, 5, 7, 8})
-'0-2,5,7-8'
+'0-2,5,7,8'
 >>> sorted(indexes_set("1,3-4", 5))
 [1, 3, 4]
 """
@@ -64,7 +64,7 @@ def indexes_set(text: str | None, completions: int) -> set[int]:
 
 
 def format_indexes(indexes: Iterable[int]) -> str:
-    """The compact text of a set of indexes (runs of two or more become ``a-b``)."""
+    """The compact text of a set of indexes (runs of three or more become ``a-b``)."""
     ordered = sorted(set(indexes))
     parts: list[str] = []
     i = 0
@@ -72,6 +72,9 @@ def format_indexes(indexes: Iterable[int]) -> str:
         j = i
         while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
             j += 1
-        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
+        if i == j:
+            parts.append(str(ordered[i]))
+        else:  # orderedIntervals.String: two neighbours are "a,b", longer runs "a-b"
+            parts.append(f"{ordered[i]}{',' if j == i + 1 else '-'}{ordered[j]}")
         i = j + 1
     return ",".join(parts)
