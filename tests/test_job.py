@@ -273,3 +273,62 @@ def test_pods_of_a_deleted_job_are_released():
     c.kubectl("delete job work")
     c.run(60)
     assert job_pods(c) == []
+
+
+def test_ttl_after_finished_deletes_job_and_pods():
+    c = cluster(job(command="sleep 2", ttlSecondsAfterFinished=30))
+    c.run(10)
+    done = get_condition(c.get("Job", "work"), "Complete")
+    finished_at = parse_time(done["lastTransitionTime"])
+    c.run(finished_at + 29 - c.now)
+    assert c.get("Job", "work") is not None and len(job_pods(c)) == 1
+    c.run(5)
+    assert [j["metadata"]["name"] for j in c.list("Job")] == []
+    assert job_pods(c) == []
+
+
+def test_kubectl_columns_and_describe():
+    c = cluster(
+        job(name="run", command="sleep 600", completions=3, parallelism=2),
+        job(name="wq", command="sleep 600", parallelism=3),
+        job(name="paused", command="sleep 1", suspend=True),
+        job(name="bad", command="exit 1", backoffLimit=0),
+    )
+    c.run(30)
+    rows = {line.split()[0]: line.split() for line in c.kubectl("get jobs").splitlines()}
+    assert rows["NAME"] == ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    assert rows["run"] == ["run", "Running", "0/3", "30s", "30s"]
+    assert rows["wq"][:3] == ["wq", "Running", "0/1"] and rows["wq"][3:5] == ["of", "3"]
+    assert rows["paused"] == ["paused", "Suspended", "0/1", "30s"]
+    assert rows["bad"][:3] == ["bad", "Failed", "0/1"]
+    text = c.kubectl("describe job run")
+    assert "Pods Statuses:    2 Active (2 Ready) / 0 Succeeded / 0 Failed" in text
+    assert "Completions:      3" in text and "Created pod: run-" in text
+    wide = c.kubectl("get job run -o wide").splitlines()
+    assert wide[0].split()[-3:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1].split()[-1].startswith("batch.kubernetes.io/controller-uid=")
+
+
+def test_history_and_graph_show_jobs():
+    c = cluster(job(command="sleep 3"))
+    c.run(30)
+    history = c.history
+    rows = history[history.kind == "Job"]
+    assert list(rows.phase)[0] == "Running" and list(rows.phase)[-1] == "Complete"
+    assert list(rows.available)[-1] == 1
+    graph = c.graph
+    (pod,) = job_pods(c)
+    node = ("Pod", "default", pod["metadata"]["name"])
+    assert graph.has_edge(node, ("Job", "default", "work"))
+    assert graph.has_edge(("Job", "default", "work"), node)
+
+
+def test_create_job_with_image_and_command():
+    c = cluster()
+    assert c.kubectl('create job hi --image=busybox -- sh -c "sleep 2"') == "job.batch/hi created"
+    spec = c.get("Job", "hi")["spec"]["template"]["spec"]
+    assert spec["restartPolicy"] == "Never"
+    assert spec["containers"][0]["command"] == ["sh", "-c", "sleep 2"]
+    assert c.kubectl("create job x").strip() == "error: either --image or --from must be specified"
+    c.run(20)
+    assert conditions(c, "hi")[-1] == ("Complete", "CompletionsReached")
