@@ -57,6 +57,7 @@ from kubelab.controllers.podcontrol import (
     is_pod_ready,
     pod_from_template,
     pod_ready_time,
+    resolve_controller,
     slow_start_batch,
 )
 from kubelab.errors import AlreadyExists, KubelabError, NotFound
@@ -97,13 +98,7 @@ class DaemonSetsController(Controller):
         self.enqueue_object(new)
 
     def _owner(self, pod: dict) -> dict | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "DaemonSet":
-            return None
-        ds = self.dsets.get(pod["metadata"].get("namespace", ""), ref["name"])
-        if ds is None or ds["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return ds
+        return resolve_controller(self.dsets, "DaemonSet", pod)
 
     def _pod_changed(self, pod: dict) -> None:
         ds = self._owner(pod)

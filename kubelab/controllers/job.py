@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 
-from kubelab.api import labels
 from kubelab.api.indexes import format_indexes, indexes_set
 from kubelab.api.meta import controller_ref, get_condition, owner_reference, parse_time, timestamp
 from kubelab.controllers.base import Controller
@@ -58,8 +57,10 @@ from kubelab.controllers.podcontrol import (
     claim_objects,
     is_pod_active,
     is_pod_ready,
+    owner_selector,
     pod_from_template,
     pods_to_delete,
+    resolve_controller,
     slow_start_batch,
 )
 from kubelab.errors import KubelabError, NotFound
@@ -121,13 +122,7 @@ class JobController(Controller):
             self._remove_finalizer(pod)
 
     def _owner(self, pod: dict) -> dict | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "Job":
-            return None
-        job = self.jobs.get(pod["metadata"].get("namespace", ""), ref["name"])
-        if job is None or job["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return job
+        return resolve_controller(self.jobs, "Job", pod)
 
     def _pod_changed(self, pod: dict) -> None:
         job = self._owner(pod)
@@ -152,7 +147,7 @@ class JobController(Controller):
         meta = pod["metadata"]
         for job in self.jobs.list(meta.get("namespace", "")):
             if job["spec"].get("manualSelector"):
-                sel = _selector(job)
+                sel = owner_selector(job)
                 if sel is not None and sel.matches(meta.get("labels")):
                     self._enqueue_batched(job)
 
@@ -181,7 +176,7 @@ class JobController(Controller):
         _JobSync(self, job, pods).run()
 
     def _claim(self, job: dict) -> list[dict]:
-        selector = _selector(job)
+        selector = owner_selector(job)
         if selector is None:
             return []
         uid = job["metadata"]["uid"]
@@ -683,16 +678,6 @@ def _past_backoff_on_failure(job: dict, active: list[dict]) -> bool:
                 restarts += cs.get("restartCount", 0)
     limit = spec.get("backoffLimit", 6)
     return restarts > 0 if limit == 0 else restarts >= limit
-
-
-def _selector(job: dict):
-    ls = job["spec"].get("selector")
-    if not ls:
-        return None
-    try:
-        return labels.from_label_selector(ls)
-    except ValueError:
-        return None
 
 
 def _key(obj: dict) -> tuple[str, str]:

@@ -34,10 +34,12 @@ __all__ = [
     "is_pod_active",
     "is_pod_available",
     "is_pod_ready",
+    "owner_selector",
     "pod_from_template",
     "pod_ready_time",
     "pods_to_delete",
     "rank_by_related_pods_on_same_node",
+    "resolve_controller",
     "slow_start_batch",
     "sort_pods_for_deletion",
 ]
@@ -273,6 +275,31 @@ def pods_to_delete(
 
 
 # -- adoption and release ----------------------------------------------------------------------
+def resolve_controller(informer, kind: str, obj: dict) -> dict | None:
+    """The live ``kind`` object that controls ``obj`` (``resolveControllerRef``): same name
+    in the same namespace *and* same UID, else ``None``."""
+    ref = controller_ref(obj)
+    if ref is None or ref.get("kind") != kind:
+        return None
+    owner = informer.get(obj["metadata"].get("namespace", ""), ref["name"])
+    if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+        return None
+    return owner
+
+
+def owner_selector(owner: dict):
+    """The parsed ``spec.selector`` LabelSelector of ``owner`` (None: missing or invalid)."""
+    from kubelab.api import labels
+
+    ls = (owner.get("spec") or {}).get("selector")
+    if not ls:
+        return None
+    try:
+        return labels.from_label_selector(ls)
+    except ValueError:
+        return None
+
+
 def claim_objects(
     client,
     owner: dict,
