@@ -60,6 +60,7 @@ from kubelab.controllers.podcontrol import (
     owner_selector,
     pod_from_template,
     pods_to_delete,
+    recheck_owner,
     resolve_controller,
     slow_start_batch,
 )
@@ -193,16 +194,7 @@ class JobController(Controller):
         )
 
     def _can_adopt(self, job: dict) -> str | None:
-        meta = job["metadata"]
-        try:
-            fresh = self.client.get("Job", meta["name"], meta.get("namespace", ""))
-        except NotFound:
-            return f"original Job {meta.get('namespace')}/{meta['name']} is gone"
-        if fresh["metadata"].get("uid") != meta["uid"] or fresh["metadata"].get(
-            "deletionTimestamp"
-        ):
-            return f"{meta.get('namespace')}/{meta['name']} has just been deleted"
-        return None
+        return recheck_owner(self.client, job)
 
     # -- writes ------------------------------------------------------------------------------
     def _remove_finalizer(self, pod: dict) -> None:

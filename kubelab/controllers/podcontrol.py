@@ -39,6 +39,7 @@ __all__ = [
     "pod_ready_time",
     "pods_to_delete",
     "rank_by_related_pods_on_same_node",
+    "recheck_owner",
     "resolve_controller",
     "slow_start_batch",
     "sort_pods_for_deletion",
@@ -285,6 +286,25 @@ def resolve_controller(informer, kind: str, obj: dict) -> dict | None:
     if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
         return None
     return owner
+
+
+def recheck_owner(client, owner: dict) -> str | None:
+    """``RecheckDeletionTimestamp``: look the owner up live before adopting; the reason not
+    to adopt (gone, replaced, being deleted) or ``None``."""
+    meta, kind = owner["metadata"], owner["kind"]
+    try:
+        fresh = client.get(kind, meta["name"], meta.get("namespace", ""))
+    except NotFound:
+        fresh = None
+    if fresh is None or fresh["metadata"].get("uid") != meta["uid"]:
+        got = fresh["metadata"].get("uid") if fresh else ""
+        return (
+            f"original {kind} {meta.get('namespace')}/{meta['name']} is gone: "
+            f"got uid {got}, wanted {meta['uid']}"
+        )
+    if fresh["metadata"].get("deletionTimestamp"):
+        return f"{meta.get('namespace')}/{meta['name']} has just been deleted"
+    return None
 
 
 def owner_selector(owner: dict):
