@@ -157,3 +157,20 @@ def test_refused_files(path, message):
     with pytest.raises(kl.KubelabError) as err:
         c.apply(str(CORPUS_DIR / path))
     assert message in str(err.value)
+
+
+def test_ignore_policy_survives_a_drain():
+    """The docs' scenario: a drained pod fails with DisruptionTarget, the Ignore rule keeps it
+    out of the failure count (backoffLimit 0), and a replacement comes once it has failed."""
+    c = kl.Cluster(nodes=3, seed=0)
+    c.apply(str(CORPUS_DIR / "controllers/job-pod-failure-policy-ignore.yaml"))
+    c.run(20)
+    node = c.list("Pod")[0]["spec"]["nodeName"]
+    c.kubectl(f"drain {node} --ignore-daemonsets --force --timeout=1s")
+    c.run(5)
+    status = c.get("Job", "job-pod-failure-policy-ignore")["status"]
+    assert (status["active"], status["terminating"]) == (1, 1)  # no replacement yet
+    c.run(400)
+    job = c.get("Job", "job-pod-failure-policy-ignore")
+    assert finished(job) == ("Complete", "CompletionsReached")
+    assert "failed" not in job["status"] and job["status"]["succeeded"] == 4
