@@ -314,7 +314,8 @@ def test_history_and_graph_show_jobs():
     c.run(30)
     history = c.history
     rows = history[history.kind == "Job"]
-    assert list(rows.phase)[0] == "Running" and list(rows.phase)[-1] == "Complete"
+    phases = list(rows.phase)
+    assert (phases[0], phases[-1]) == ("Running", "Complete")
     assert list(rows.available)[-1] == 1
     graph = c.graph
     (pod,) = job_pods(c)
