@@ -333,3 +333,45 @@ def test_create_job_with_image_and_command():
     assert c.kubectl("create job x").strip() == "error: either --image or --from must be specified"
     c.run(20)
     assert conditions(c, "hi")[-1] == ("Complete", "CompletionsReached")
+
+
+def test_success_policy_completes_early():
+    policy = {"rules": [{"succeededIndexes": "0-4", "succeededCount": 2}]}
+    c = cluster(
+        job(
+            command="sleep 3",
+            completionMode="Indexed",
+            completions=5,
+            parallelism=2,
+            successPolicy=policy,
+        )  # fmt: skip
+    )
+    c.run(60)
+    job_obj = c.get("Job", "work")
+    assert conditions(c) == [
+        ("SuccessCriteriaMet", "SuccessPolicy"),
+        ("Complete", "SuccessPolicy"),
+    ]
+    assert get_condition(job_obj, "Complete")["message"] == "Matched rules at index 0"
+    assert job_obj["status"]["completedIndexes"] == "0,1"
+    assert len(job_pods(c)) == 2  # indexes 2-4 never ran
+
+
+def test_max_failed_indexes_exceeded():
+    c = cluster(
+        job(
+            command="exit 1",
+            completionMode="Indexed",
+            completions=6,
+            parallelism=6,
+            backoffLimitPerIndex=0,
+            maxFailedIndexes=1,
+        )  # fmt: skip
+    )
+    c.run(60)
+    job_obj = c.get("Job", "work")
+    assert conditions(c)[-1] == ("Failed", "MaxFailedIndexesExceeded")
+    assert get_condition(job_obj, "Failed")["message"] == (
+        "Job has exceeded the specified maximal number of failed indexes"
+    )
+    assert job_obj["status"]["failedIndexes"] == "0-5"
