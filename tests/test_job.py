@@ -375,3 +375,16 @@ def test_max_failed_indexes_exceeded():
         "Job has exceeded the specified maximal number of failed indexes"
     )
     assert job_obj["status"]["failedIndexes"] == "0-5"
+
+
+def test_suspending_a_running_job_deletes_its_pods_without_failures():
+    c = cluster(job(command="sleep 60", completions=2, parallelism=2, backoffLimit=0))
+    c.run(10)
+    c.apply(job(command="sleep 60", completions=2, parallelism=2, backoffLimit=0, suspend=True))
+    c.run(60)
+    status = c.get("Job", "work")["status"]
+    assert conditions(c) == [("Suspended", "JobSuspended")]
+    assert "failed" not in status and "active" not in status
+    assert job_pods(c) == []
+    events = c.kubectl("get events --field-selector involvedObject.kind=Job")
+    assert events.count("Deleted pod: work-") == 2 and "Job suspended" in events

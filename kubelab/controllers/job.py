@@ -212,8 +212,13 @@ class JobController(Controller):
                 "merge",
             )
 
-    def delete_pod(self, job: dict, pod: dict) -> bool:
+    def delete_pod(self, job: dict, pod: dict, *, release: bool = False) -> bool:
+        """Delete one pod (``SuccessfulDelete``). ``release``: remove the tracking finalizer
+        first (``deleteJobPods``: pods removed by suspension or scale-down never count);
+        without it (``deleteActivePods``, a failed Job) the pod is counted as it ends."""
         meta = pod["metadata"]
+        if release:
+            self._remove_finalizer(pod)
         try:
             self.client.delete("Pod", meta["name"], meta.get("namespace", ""))
         except NotFound:
@@ -317,7 +322,7 @@ class _JobSync:
         if self.status.get("startTime") is None and not suspended:
             self.status["startTime"] = timestamp(self.now)
         active = [p for p in self.pods if is_pod_active(p)]
-        fail_job_message = self._count_finished(suspended)
+        fail_job_message = self._count_finished()
         record = ctl._backoff.get(uid, BackoffRecord()).updated(
             self.new_succeeded_times, self.new_failed_times
         )
@@ -353,9 +358,9 @@ class _JobSync:
         self._finish(finished, terminating)
         ctl._backoff[uid] = record
         self._write()
-        self._requeue(suspended, record)
+        self._requeue(record)
 
-    def _count_finished(self, suspended: bool) -> str | None:
+    def _count_finished(self) -> str | None:
         """Count pods that finished since the last sync; remove their finalizers.
 
         Returns the first FailJob message of the pod failure policy, if any.
@@ -383,9 +388,6 @@ class _JobSync:
                     succeeded += 1
                 self.new_succeeded_times.append(finished_time(pod, self.now))
             elif is_pod_failed(pod, job):
-                if suspended and pod["metadata"].get("deletionTimestamp") and phase != "Failed":
-                    self.ctl._remove_finalizer(pod)  # terminated by suspension: no failure
-                    continue
                 action, message = (None, None)
                 if policy is not None and phase == "Failed":
                     action, message = match_pod_failure_policy(policy, pod)
@@ -473,7 +475,7 @@ class _JobSync:
             return active, 0
         if spec.get("suspend"):
             for pod in active:
-                ctl.delete_pod(job, pod)
+                ctl.delete_pod(job, pod, release=True)
             return [], 0
         parallelism = spec.get("parallelism", 1)
         succeeded = self.status.get("succeeded", 0)
@@ -487,7 +489,7 @@ class _JobSync:
         excess = len(active) - want
         if excess > 0:
             victims = pods_to_delete(active, (), excess, self.now)
-            gone = {v["metadata"]["uid"] for v in victims if ctl.delete_pod(job, v)}
+            gone = {v["metadata"]["uid"] for v in victims if ctl.delete_pod(job, v, release=True)}
             active = [p for p in active if p["metadata"]["uid"] not in gone]
         terminating = 0
         if only_replace_failed_pods(job):
@@ -640,7 +642,7 @@ class _JobSync:
         for event in self.events:
             self.ctl.client.event(self.job, *event)
 
-    def _requeue(self, suspended: bool, record: BackoffRecord) -> None:
+    def _requeue(self, record: BackoffRecord) -> None:
         if is_job_finished({"status": {"conditions": self.conditions}}):
             return
         delays = []
