@@ -68,6 +68,7 @@ from kubelab.errors import KubelabError, NotFound
 
 __all__ = ["JobController", "is_job_finished", "job_condition"]
 
+MAX_POD_CREATE_DELETE = 500  # MaxPodCreateDeletePerSync
 SYNC_BATCH_PERIOD = 1.0  # syncJobBatchPeriod: pod changes are batched into one sync a second
 _TERMINAL = ("Succeeded", "Failed")
 _BACKOFF_MSG = "Job has reached the specified backoff limit"
@@ -488,7 +489,7 @@ class _JobSync:
             want = max(0, min(self.completions - done, parallelism))
         excess = len(active) - want
         if excess > 0:
-            victims = pods_to_delete(active, (), excess, self.now)
+            victims = pods_to_delete(active, (), min(excess, MAX_POD_CREATE_DELETE), self.now)
             gone = {v["metadata"]["uid"] for v in victims if ctl.delete_pod(job, v, release=True)}
             active = [p for p in active if p["metadata"]["uid"] not in gone]
         terminating = 0
@@ -499,7 +500,8 @@ class _JobSync:
                 if p["metadata"].get("deletionTimestamp")
                 and (p.get("status") or {}).get("phase") not in _TERMINAL
             )
-        missing = want - len(active) - terminating
+        # The pod events of this batch bring the next sync, which creates the rest.
+        missing = min(want - len(active) - terminating, MAX_POD_CREATE_DELETE)
         if missing <= 0:
             return active, 0
         if spec.get("backoffLimitPerIndex") is None and record.remaining(self.now) > 0:
