@@ -15,6 +15,8 @@ Examples
 (1, 0)
 >>> exit_code("while True: pass", {}) is None
 True
+>>> exit_code("x = 'a' * 1000000000", {}) is None   # never evaluated
+True
 """
 
 from __future__ import annotations
@@ -92,7 +94,18 @@ def _eval(node, names: dict, env: dict):
             return names[node.id]
         raise _Unknown(node.id)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return _BINOPS[type(node.op)](_eval(node.left, names, env), _eval(node.right, names, env))
+        left, right = _eval(node.left, names, env), _eval(node.right, names, env)
+        if isinstance(node.op, ast.Mult) and isinstance(left, str | list) | isinstance(
+            right, str | list
+        ):
+            raise _Unknown("sequence repetition")  # "a" * 10**9 would exhaust memory
+        if (
+            isinstance(left, int)
+            and isinstance(right, int)
+            and (left.bit_length() + right.bit_length() > 4096)
+        ):
+            raise _Unknown("huge number")  # x = x * x, repeated, would never end
+        return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _eval(node.operand, names, env)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
