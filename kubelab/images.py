@@ -384,7 +384,7 @@ _FOREVER = re.compile(
 )
 _SLEEP = re.compile(r"sleep\s+(\d+(?:\.\d+)?)([smhd]?)")
 _EXIT = re.compile(r"\bexit\s+(\d+)")
-_BPI = re.compile(r"\bbpi\((\d+)\)")
+_BPI = re.compile(r"\bbpi\((\d{1,7})\)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
