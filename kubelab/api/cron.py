@@ -224,6 +224,10 @@ def _number(text: str) -> int:
         raise CronError(
             f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": invalid syntax'
         )
+    if len(text.lstrip("-")) > 18:  # beyond int64: Go's Atoi says "value out of range"
+        raise CronError(
+            f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": value out of range'
+        )
     value = int(text)
     if value < 0:
         raise CronError(f"negative number ({value}) not allowed: {text}")
@@ -240,4 +244,7 @@ def _go_duration(text: str) -> float:
     parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", text)
     if not parts or "".join(n + u for n, u in parts) != text:
         raise CronError(f'failed to parse duration @every {text}: time: invalid duration "{text}"')
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    if seconds > (2**63 - 1) / 1e9:  # a Go Duration is int64 nanoseconds
+        raise CronError(f'failed to parse duration @every {text}: time: invalid duration "{text}"')
+    return seconds
