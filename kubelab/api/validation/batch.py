@@ -164,13 +164,14 @@ def _on_exit_codes(req: dict, names: set, path: str) -> list[FieldError]:
 def _success_policy(spec: dict, path: str) -> list[FieldError]:
     errs: list[FieldError] = []
     if spec.get("completionMode") != "Indexed":
-        errs.append(
+        spec_path = path.rsplit(".", 1)[0]
+        return [
             FieldError.invalid(
-                "spec.completionMode",
+                f"{spec_path}.completionMode",
                 spec.get("completionMode"),
                 "requires indexed completion mode",
             )
-        )
+        ]
     rules = lst(d(spec.get("successPolicy")).get("rules"))
     if not rules:
         errs.append(
@@ -567,4 +568,5 @@ def validate_cron_job_update(new: dict, old: dict) -> list[FieldError]:
 
 
 def _go_list(values: list[str]) -> str:
-    return "[" + " ".join(values) + "]"
+    """Go's ``%q`` of a string slice: ``["Count" "FailJob"]``."""
+    return "[" + " ".join(f'"{v}"' for v in values) + "]"
