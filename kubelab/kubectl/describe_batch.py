@@ -77,10 +77,6 @@ def describe_job(job: dict, rel: Related) -> str:
         w.write(0, f"Suspend:\t{str(bool(spec['suspend'])).lower()}\n")
     if spec.get("backoffLimit") is not None:
         w.write(0, f"Backoff Limit:\t{spec['backoffLimit']}\n")
-    if spec.get("backoffLimitPerIndex") is not None:
-        w.write(0, f"Backoff Limit Per Index:\t{spec['backoffLimitPerIndex']}\n")
-    if spec.get("maxFailedIndexes") is not None:
-        w.write(0, f"Max Failed Indexes:\t{spec['maxFailedIndexes']}\n")
     if spec.get("ttlSecondsAfterFinished") is not None:
         w.write(0, f"TTL Seconds After Finished:\t{spec['ttlSecondsAfterFinished']}\n")
     if st.get("startTime"):
@@ -101,8 +97,6 @@ def describe_job(job: dict, rel: Related) -> str:
         )
     if spec.get("completionMode") == "Indexed":
         w.write(0, f"Completed Indexes:\t{_cap_indexes(st.get('completedIndexes'))}\n")
-        if spec.get("backoffLimitPerIndex") is not None:
-            w.write(0, f"Failed Indexes:\t{_cap_indexes(st.get('failedIndexes'))}\n")
     describe_pod_template(w, spec.get("template"))
     describe_events(w, rel.events, rel.now)
     return w.text()
