@@ -344,7 +344,7 @@ def test_success_policy_completes_early():
             completions=5,
             parallelism=2,
             successPolicy=policy,
-        )  # fmt: skip
+        )
     )
     c.run(60)
     job_obj = c.get("Job", "work")
@@ -366,7 +366,7 @@ def test_max_failed_indexes_exceeded():
             parallelism=6,
             backoffLimitPerIndex=0,
             maxFailedIndexes=1,
-        )  # fmt: skip
+        )
     )
     c.run(60)
     job_obj = c.get("Job", "work")
