@@ -384,6 +384,7 @@ _FOREVER = re.compile(
 )
 _SLEEP = re.compile(r"sleep\s+(\d+(?:\.\d+)?)([smhd]?)")
 _EXIT = re.compile(r"\bexit\s+(\d+)")
+_BPI = re.compile(r"\bbpi\((\d{1,7})\)")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -400,12 +401,16 @@ def shell_behaviour(command: list | None, args: list | None) -> tuple[float | No
     (5.0, 3)
     >>> shell_behaviour(["sleep", "infinity"], None)
     (None, 0)
+    >>> shell_behaviour(["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"], None)
+    (5.0, 0)
     """
     words = [str(w) for w in (command or [])] + [str(w) for w in (args or [])]
     text = " ".join(words)
     if _FOREVER.search(text):
         return None, 0
     total = sum(float(n) * _UNIT[u] for n, u in _SLEEP.findall(text))
+    # perl -Mbignum=bpi -wle 'print bpi(N)' (the Jobs page's pi): about N²/800,000 s of work
+    total += sum(int(n) ** 2 / 800_000 for n in _BPI.findall(text))
     exits = _EXIT.findall(text)
     code = int(exits[-1]) if exits else 0
     if not exits and words:
@@ -461,7 +466,7 @@ _KNOWN_PROGRAMS = {
     "sh", "bash", "ash", "echo", "sleep", "cat", "ls", "env", "date", "true", "false", "wget",
     "curl", "nslookup", "ping", "printenv", "touch", "rm", "mkdir", "cp", "mv", "tail", "head",
     "grep", "nc", "dig", "hostname", "id", "df", "du", "top", "ps", "test", "[", "perl",
-    "python", "python3", "whoami", "uname", "dd", "stress", "timeout", "seq", "expr",
+    "python", "python3", "rev", "whoami", "uname", "dd", "stress", "timeout", "seq", "expr",
 }  # fmt: skip
 
 

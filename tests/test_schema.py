@@ -178,8 +178,13 @@ def test_required_fields_are_reported_but_left_to_validation():
 def test_kinds_not_served_are_not_checked():
     assert check({"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"x": 1}}) == []
     assert check({"apiVersion": "v1", "kind": "Deployment", "spec": {"x": 1}}) == []
-    assert check({"apiVersion": "batch/v1", "kind": "Job", "spec": {"x": 1}}) == []
+    assert check({"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "x": 1}) == []
     assert check(["not", "a", "dict"]) == []
+
+
+def test_batch_kinds_are_checked():
+    problems = [str(p) for p in check({"apiVersion": "batch/v1", "kind": "Job", "spec": {"x": 1}})]
+    assert problems == ["spec.template: Required value", 'unknown field "spec.x"']
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["apply_defaults", "default_pod_spec", "image_tag", "prepare_for_create"]
+__all__ = [
+    "apply_defaults",
+    "default_pod_spec",
+    "image_tag",
+    "prepare_for_create",
+    "prepare_job_for_create",
+]
+
+_MAX_INT32 = 2**31 - 1
 
 
 def _copy(value: Any) -> Any:
@@ -356,6 +364,85 @@ def _stateful_set(obj: dict) -> None:
         _persistent_volume_claim(claim)
 
 
+def _job_spec(spec: dict, metadata: dict | None) -> None:
+    """``SetDefaults_Job`` on a JobSpec (``metadata``: the Job's, None inside a jobTemplate)."""
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    _set(spec, "parallelism", 1)
+    if spec.get("backoffLimit") is None:
+        spec["backoffLimit"] = _MAX_INT32 if spec.get("backoffLimitPerIndex") is not None else 6
+    if _unset_or(spec, "completionMode", ""):
+        spec["completionMode"] = "NonIndexed"
+    _set(spec, "suspend", False)
+    policy = _sub(spec, "podFailurePolicy")
+    for rule in _dicts(policy or {}, "rules"):
+        for pattern in _dicts(rule, "onPodConditions"):
+            if _unset_or(pattern, "status", ""):
+                pattern["status"] = "True"
+    if _unset_or(spec, "podReplacementPolicy", ""):
+        spec["podReplacementPolicy"] = "Failed" if policy is not None else "TerminatingOrFailed"
+    template = _child(spec, "template")
+    labels = (template.get("metadata") or {}).get("labels")
+    if metadata is not None and labels and not metadata.get("labels"):
+        metadata["labels"] = dict(labels)
+    _default_pod_spec(_child(template, "spec"))
+
+
+def _job(obj: dict) -> None:
+    _job_spec(_child(obj, "spec"), _child(obj, "metadata"))
+
+
+def _cron_job(obj: dict) -> None:
+    spec = _child(obj, "spec")
+    if _unset_or(spec, "concurrencyPolicy", ""):
+        spec["concurrencyPolicy"] = "Allow"
+    _set(spec, "suspend", False)
+    _set(spec, "successfulJobsHistoryLimit", 3)
+    _set(spec, "failedJobsHistoryLimit", 1)
+    job_template = _child(spec, "jobTemplate")
+    # The generated defaulter only reaches the pod template inside a jobTemplate.
+    _default_pod_spec(_child(_child(_child(job_template, "spec"), "template"), "spec"))
+
+
+def prepare_job_for_create(job: dict, uid: str) -> None:
+    """The Job registry's ``PrepareForCreate``: generate the selector and the pod labels.
+
+    Unless ``manualSelector`` is true, the template gets ``batch.kubernetes.io/job-name``,
+    ``job-name``, ``batch.kubernetes.io/controller-uid`` and ``controller-uid`` (what the
+    user set wins, and validation reports the conflict), and a missing selector becomes
+    ``batch.kubernetes.io/controller-uid=<uid>``. Edits ``job`` in place.
+
+    Examples
+    --------
+    >>> job = {"metadata": {"name": "pi"}, "spec": {"template": {"spec": {}}}}
+    >>> prepare_job_for_create(job, "u1")
+    >>> job["spec"]["selector"], sorted(job["spec"]["template"]["metadata"]["labels"])
+    ({'matchLabels': {'batch.kubernetes.io/controller-uid': 'u1'}}, ['batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name', 'controller-uid', 'job-name'])
+    >>> job["spec"]["manualSelector"], job["metadata"]["labels"]["job-name"]
+    (False, 'pi')
+    """
+    spec = _child(job, "spec")
+    metadata = _child(job, "metadata")
+    if spec.get("manualSelector"):
+        return
+    spec["manualSelector"] = False
+    template_meta = _child(_child(spec, "template"), "metadata")
+    labels = dict(template_meta.get("labels") or {})
+    name = metadata.get("name") or ""
+    for key, value in (
+        ("batch.kubernetes.io/controller-uid", uid),
+        ("batch.kubernetes.io/job-name", name),
+        ("controller-uid", uid),
+        ("job-name", name),
+    ):
+        labels.setdefault(key, value)
+    template_meta["labels"] = labels
+    if spec.get("selector") is None:
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    if not metadata.get("labels"):
+        metadata["labels"] = dict(labels)
+
+
 # --------------------------------------------------------------------------- networking
 
 
@@ -486,6 +573,8 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Deployment": _deployment,
     "DaemonSet": _daemon_set,
     "StatefulSet": _stateful_set,
+    "Job": _job,
+    "CronJob": _cron_job,
     "Service": _service,
     "Endpoints": _endpoints,
     "EndpointSlice": _endpoint_slice,

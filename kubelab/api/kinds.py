@@ -57,6 +57,8 @@ KINDS: tuple[ResourceType, ...] = (
     ResourceType("DaemonSet", "daemonsets", "apps", short_names=("ds",)),
     ResourceType("StatefulSet", "statefulsets", "apps", short_names=("sts",)),
     ResourceType("ControllerRevision", "controllerrevisions", "apps"),
+    ResourceType("Job", "jobs", "batch"),
+    ResourceType("CronJob", "cronjobs", "batch", short_names=("cj",)),
     ResourceType("Service", "services", short_names=("svc",)),
     ResourceType("Endpoints", "endpoints", short_names=("ep",)),
     ResourceType("EndpointSlice", "endpointslices", "discovery.k8s.io"),

@@ -206,6 +206,10 @@ class APIServer:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self.generate_name(meta["generateName"])
         self._check_namespace(rt, ns)
+        uid = None
+        if kind == "Job":  # the Job strategy's selector names the uid, so it comes first
+            uid = meta["uid"] = self.new_uid()
+            defaults.prepare_job_for_create(obj, uid)
         if kind == "Pod":
             admission.default_toleration_seconds(obj)
         self._admit("mutate", obj, None, dry_run)
@@ -217,7 +221,7 @@ class APIServer:
         self._admit("validate", obj, None, dry_run)
         if dry_run:
             return obj
-        meta["uid"] = self.new_uid()
+        meta["uid"] = uid or self.new_uid()
         meta["creationTimestamp"] = timestamp(self.clock.now)
         for key in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds"):
             meta.pop(key, None)

@@ -57,6 +57,7 @@ from kubelab.controllers.podcontrol import (
     is_pod_ready,
     pod_from_template,
     pod_ready_time,
+    recheck_owner,
     slow_start_batch,
 )
 from kubelab.controllers.podowner import PodOwnerHandlers
@@ -167,16 +168,7 @@ class DaemonSetsController(PodOwnerHandlers, Controller):
         return by_node
 
     def _can_adopt(self, ds: dict) -> str | None:
-        meta = ds["metadata"]
-        try:
-            fresh = self.client.get("DaemonSet", meta["name"], meta.get("namespace", ""))
-        except NotFound:
-            return f"original DaemonSet {meta.get('namespace')}/{meta['name']} is gone"
-        if fresh["metadata"].get("uid") != meta["uid"] or fresh["metadata"].get(
-            "deletionTimestamp"
-        ):
-            return f"original DaemonSet {meta.get('namespace')}/{meta['name']} is gone"
-        return None
+        return recheck_owner(self.client, ds)
 
     # -- manage: which pods go where -------------------------------------------------------
     def manage(self, ds, verdicts, pods_by_node, hash_, generation) -> bool:

@@ -72,8 +72,7 @@ from kubelab.controllers.deployment_util import (
     set_new_replica_set_annotations,
     set_replicas_annotations,
 )
-from kubelab.controllers.podcontrol import claim_objects
-from kubelab.controllers.podowner import workload_selector
+from kubelab.controllers.podcontrol import claim_objects, owner_selector
 from kubelab.errors import AlreadyExists, KubelabError, NotFound
 
 __all__ = ["DeploymentController"]
@@ -118,7 +117,7 @@ class DeploymentController(Controller):
         """An orphan set: every Deployment of its namespace that selects it may adopt it."""
         meta = rs["metadata"]
         for d in self.deployments.list(meta.get("namespace", "")):
-            sel = workload_selector(d)
+            sel = owner_selector(d)
             if sel is not None and not sel.empty and sel.matches(meta.get("labels")):
                 self.enqueue_object(d)
 
@@ -185,7 +184,7 @@ class DeploymentController(Controller):
 
     def sync_deployment(self, d: dict) -> None:
         """``syncDeployment``: which of paused / scaling / rollout applies, in that order."""
-        selector = workload_selector(d)
+        selector = owner_selector(d)
         if selector is None or selector.empty:
             self.client.event(
                 d,

@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 from kubelab.controllers.base import Controller
+from kubelab.controllers.cronjob import CronJobController
 from kubelab.controllers.daemonset import DaemonSetsController
 from kubelab.controllers.deployment import DeploymentController
 from kubelab.controllers.disruption import DisruptionController
@@ -20,6 +21,7 @@ from kubelab.controllers.endpoints import EndpointsController
 from kubelab.controllers.endpointslice import EndpointSliceController
 from kubelab.controllers.ephemeral import EphemeralVolumeController
 from kubelab.controllers.garbagecollector import GarbageCollector
+from kubelab.controllers.job import JobController
 from kubelab.controllers.namespace import NamespaceController
 from kubelab.controllers.nodelifecycle import NodeLifecycleController
 from kubelab.controllers.persistentvolume import PersistentVolumeController
@@ -32,6 +34,7 @@ from kubelab.controllers.resourcequota import ResourceQuotaController
 from kubelab.controllers.service import ServiceController
 from kubelab.controllers.statefulset import StatefulSetController
 from kubelab.controllers.tainteviction import TaintEvictionController
+from kubelab.controllers.ttlafterfinished import TTLAfterFinishedController
 from kubelab.ingress.controller import IngressNginxController
 
 __all__ = ["CONTROLLERS"]
@@ -58,4 +61,7 @@ CONTROLLERS: list[type[Controller]] = [
     PVCProtectionController,
     PVProtectionController,
     ExternalProvisioners,
+    JobController,
+    CronJobController,
+    TTLAfterFinishedController,
 ]

@@ -34,10 +34,13 @@ __all__ = [
     "is_pod_active",
     "is_pod_available",
     "is_pod_ready",
+    "owner_selector",
     "pod_from_template",
     "pod_ready_time",
     "pods_to_delete",
     "rank_by_related_pods_on_same_node",
+    "recheck_owner",
+    "resolve_controller",
     "slow_start_batch",
     "sort_pods_for_deletion",
 ]
@@ -273,6 +276,50 @@ def pods_to_delete(
 
 
 # -- adoption and release ----------------------------------------------------------------------
+def resolve_controller(informer, kind: str, obj: dict) -> dict | None:
+    """The live ``kind`` object that controls ``obj`` (``resolveControllerRef``): same name
+    in the same namespace *and* same UID, else ``None``."""
+    ref = controller_ref(obj)
+    if ref is None or ref.get("kind") != kind:
+        return None
+    owner = informer.get(obj["metadata"].get("namespace", ""), ref["name"])
+    if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
+        return None
+    return owner
+
+
+def recheck_owner(client, owner: dict) -> str | None:
+    """``RecheckDeletionTimestamp``: look the owner up live before adopting; the reason not
+    to adopt (gone, replaced, being deleted) or ``None``."""
+    meta, kind = owner["metadata"], owner["kind"]
+    try:
+        fresh = client.get(kind, meta["name"], meta.get("namespace", ""))
+    except NotFound:
+        fresh = None
+    if fresh is None or fresh["metadata"].get("uid") != meta["uid"]:
+        got = fresh["metadata"].get("uid") if fresh else ""
+        return (
+            f"original {kind} {meta.get('namespace')}/{meta['name']} is gone: "
+            f"got uid {got}, wanted {meta['uid']}"
+        )
+    if fresh["metadata"].get("deletionTimestamp"):
+        return f"{meta.get('namespace')}/{meta['name']} has just been deleted"
+    return None
+
+
+def owner_selector(owner: dict):
+    """The parsed ``spec.selector`` LabelSelector of ``owner`` (None: missing or invalid)."""
+    from kubelab.api import labels
+
+    ls = (owner.get("spec") or {}).get("selector")
+    if not ls:
+        return None
+    try:
+        return labels.from_label_selector(ls)
+    except ValueError:
+        return None
+
+
 def claim_objects(
     client,
     owner: dict,

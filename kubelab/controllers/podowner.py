@@ -17,22 +17,10 @@ Examples
 
 from __future__ import annotations
 
-from kubelab.api import labels
 from kubelab.api.meta import controller_ref
-from kubelab.controllers.podcontrol import is_pod_ready
+from kubelab.controllers.podcontrol import is_pod_ready, owner_selector, resolve_controller
 
-__all__ = ["PodOwnerHandlers", "workload_selector"]
-
-
-def workload_selector(obj: dict):
-    """The owner's parsed ``spec.selector`` (``None`` when missing or unparsable)."""
-    ls = (obj.get("spec") or {}).get("selector")
-    if not ls:
-        return None
-    try:
-        return labels.from_label_selector(ls)
-    except ValueError:
-        return None
+__all__ = ["PodOwnerHandlers"]
 
 
 class PodOwnerHandlers:
@@ -44,7 +32,7 @@ class PodOwnerHandlers:
     min_ready_extra = 0.001  # after minReadySeconds, when the pod counts as available
 
     def owner_selector(self, owner: dict):
-        return workload_selector(owner)
+        return owner_selector(owner)
 
     def owner_updated(self, old: dict, new: dict) -> None:
         om, nm = old["metadata"], new["metadata"]
@@ -55,13 +43,7 @@ class PodOwnerHandlers:
         self.enqueue_object(new)
 
     def owner_of(self, pod: dict) -> dict | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != self.owner_kind:
-            return None
-        owner = self.owners.get(pod["metadata"].get("namespace", ""), ref["name"])
-        if owner is None or owner["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return owner
+        return resolve_controller(self.owners, self.owner_kind, pod)
 
     def pod_changed(self, pod: dict) -> None:
         owner = self.owner_of(pod)

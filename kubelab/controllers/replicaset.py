@@ -41,6 +41,7 @@ from kubelab.controllers.podcontrol import (
     pod_from_template,
     pod_ready_time,
     pods_to_delete,
+    recheck_owner,
     slow_start_batch,
 )
 from kubelab.errors import KubelabError, NotFound
@@ -204,21 +205,7 @@ class ReplicaSetController(Controller):
             self._failures.pop(key, None)
 
     def _can_adopt(self, owner: dict) -> str | None:
-        """``RecheckDeletionTimestamp``: look the owner up live before adopting."""
-        meta = owner["metadata"]
-        try:
-            fresh = self.client.get(self.kind, meta["name"], meta.get("namespace", ""))
-        except NotFound:
-            fresh = None
-        if fresh is None or fresh["metadata"].get("uid") != meta["uid"]:
-            got = fresh["metadata"].get("uid") if fresh else ""
-            return (
-                f"original {self.kind} {meta.get('namespace')}/{meta['name']} is gone: "
-                f"got uid {got}, wanted {meta['uid']}"
-            )
-        if fresh["metadata"].get("deletionTimestamp"):
-            return f"{meta.get('namespace')}/{meta['name']} has just been deleted"
-        return None
+        return recheck_owner(self.client, owner)
 
     def manage_replicas(self, pods: list[dict], owner: dict, ref: dict) -> tuple | None:
         """Create or delete pods so that ``len(pods) == spec.replicas``.

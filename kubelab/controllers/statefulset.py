@@ -42,8 +42,8 @@ import copy
 
 from kubelab.api.meta import owner_reference
 from kubelab.controllers.base import Controller
-from kubelab.controllers.podcontrol import claim_objects, slow_start_batch
-from kubelab.controllers.podowner import PodOwnerHandlers, workload_selector
+from kubelab.controllers.podcontrol import claim_objects, owner_selector, slow_start_batch
+from kubelab.controllers.podowner import PodOwnerHandlers
 from kubelab.controllers.statefulset_util import (
     apply_revision,
     claim_name,
@@ -115,7 +115,7 @@ class StatefulSetController(PodOwnerHandlers, Controller):
         if sts is None:
             self._failures.pop(key, None)
             return
-        selector = workload_selector(sts)
+        selector = owner_selector(sts)
         if selector is None:
             return
         try:

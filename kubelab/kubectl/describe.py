@@ -25,6 +25,7 @@ from __future__ import annotations
 from kubelab.api import labels as _labels
 from kubelab.apiserver.admission import qos_class
 from kubelab.controllers.pv_index import claim_class
+from kubelab.kubectl.describe_batch import describe_cronjob, describe_job
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -333,6 +334,8 @@ DESCRIBERS = {
     "Deployment": describe_deployment,
     "DaemonSet": describe_daemonset,
     "StatefulSet": describe_statefulset,
+    "Job": describe_job,
+    "CronJob": describe_cronjob,
     "Namespace": describe_namespace,
     "Service": describe_service,
     "Endpoints": describe_endpoints,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from kubelab.api import labels as _labels
+from kubelab.api.meta import parse_time
 from kubelab.kubectl.columns import age as _age
 from kubelab.kubectl.columns import containers as _containers
 from kubelab.kubectl.columns import format_labels
-from kubelab.kubectl.duration import since
+from kubelab.kubectl.duration import human_duration, since
 from kubelab.kubectl.podstatus import pod_summary
 
-__all__ = ["event_object", "node_roles", "node_status"]
+__all__ = ["event_object", "job_status", "node_roles", "node_status"]
 
 
 def _pod(obj, now):
@@ -98,6 +99,72 @@ def _statefulset(obj, now):
     names, images = _containers(spec.get("template") or {})
     ready = f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
     return [obj["metadata"]["name"], ready, _age(obj, now), names, images]
+
+
+def _job_condition(obj: dict, type_: str) -> bool:
+    return any(
+        c.get("type") == type_ and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or ()
+    )
+
+
+def job_status(obj: dict) -> str:
+    """The STATUS cell of a Job (``printJob``): Complete, Failed, Terminating, Suspended,
+    FailureTarget, SuccessCriteriaMet or Running, in that order of precedence."""
+    for type_ in ("Complete", "Failed"):
+        if _job_condition(obj, type_):
+            return type_
+    if obj["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    for type_ in ("Suspended", "FailureTarget", "SuccessCriteriaMet"):
+        if _job_condition(obj, type_):
+            return type_
+    return "Running"
+
+
+def _job(obj, now):
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    succeeded = st.get("succeeded", 0)
+    if spec.get("completions") is not None:
+        completions = f"{succeeded}/{spec['completions']}"
+    elif (spec.get("parallelism") or 0) > 1:
+        completions = f"{succeeded}/1 of {spec['parallelism']}"
+    else:
+        completions = f"{succeeded}/1"
+    start, end = parse_time(st.get("startTime")), parse_time(st.get("completionTime"))
+    duration = ""
+    if start is not None:
+        duration = human_duration((end if end is not None else now) - start)
+    names, images = _containers(spec.get("template"))
+    return [
+        obj["metadata"]["name"],
+        job_status(obj),
+        completions,
+        duration,
+        _age(obj, now),
+        names,
+        images,
+        _labels.format_label_selector(spec.get("selector")),
+    ]
+
+
+def _cronjob(obj, now):
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    names, images = _containers(job_spec.get("template"))
+    suspend = spec.get("suspend")
+    return [
+        obj["metadata"]["name"],
+        spec.get("schedule", ""),
+        spec.get("timeZone") or "<none>",
+        "<unset>" if suspend is None else str(bool(suspend)),
+        len(st.get("active") or ()),
+        since(st["lastScheduleTime"], now) if st.get("lastScheduleTime") else "<none>",
+        _age(obj, now),
+        names,
+        images,
+        _labels.format_label_selector(job_spec.get("selector")),
+    ]
 
 
 def node_status(node: dict) -> str:

@@ -45,9 +45,11 @@ from kubelab.kubectl.rows_services import (
     _storageclass,
 )
 from kubelab.kubectl.rows_workloads import (
+    _cronjob,
     _daemonset,
     _deployment,
     _event,
+    _job,
     _namespace,
     _node,
     _pod,
@@ -71,6 +73,8 @@ _ROWS: dict[str, Callable[[dict, float], list]] = {
     "Deployment": _deployment,
     "DaemonSet": _daemonset,
     "StatefulSet": _statefulset,
+    "Job": _job,
+    "CronJob": _cronjob,
     "Node": _node,
     "Namespace": _namespace,
     "Event": _event,

@@ -16,7 +16,9 @@ import re
 
 from kubelab.storage.shell import SHELLS, Shell, _Exit, _statements
 
-__all__ = ["run_entrypoint"]
+__all__ = ["run_entrypoint", "script_exit_code"]
+
+_PYTHONS = ("python", "python3")
 
 _COMPOUND = re.compile(r"^\s*(while|for|until|if|case|do|done|then|fi)\b")
 _SLEEP = re.compile(r"^\s*sleep\s+(\S+)\s*$")
@@ -49,19 +51,41 @@ def run_entrypoint(worker, container) -> None:
     argv += [str(w) for w in (container.spec.get("args") or [])]
     if len(argv) < 3 or argv[0] not in SHELLS or argv[1] != "-c":
         return
-    from kubelab.kubelet.containerenv import container_env, hostname
+    from kubelab.kubelet.containerenv import hostname
     from kubelab.kubelet.volumes import container_fs
+
+    env = _env(worker, container)
+    shell = Shell(container_fs(worker, container), env=env, hostname=hostname(worker.pod))
+    _step(worker, container, container.container_id, shell, _statements(argv[2]), 0)
+
+
+def _argv(container) -> list[str]:
+    argv = [str(w) for w in (container.spec.get("command") or [])]
+    return argv + [str(w) for w in (container.spec.get("args") or [])]
+
+
+def _env(worker, container) -> dict:
+    from kubelab.kubelet.containerenv import container_env
 
     kubelet = worker.kubelet
     node = kubelet.ctx.informers.get("Node").get("", kubelet.name) or {}
-    env = container_env(
+    return container_env(
         _InformerClient(kubelet.ctx.informers),
         worker.pod,
         container.spec,
         (node.get("status") or {}).get("allocatable"),
     )
-    shell = Shell(container_fs(worker, container), env=env, hostname=hostname(worker.pod))
-    _step(worker, container, container.container_id, shell, _statements(argv[2]), 0)
+
+
+def script_exit_code(worker, container) -> int | None:
+    """For ``python3 -c SCRIPT``: its exit code under the container's environment
+    (:mod:`kubelab.kubelet.pyscript`); None for other commands or unknown scripts."""
+    argv = _argv(container)
+    if len(argv) < 3 or argv[0].rsplit("/", 1)[-1] not in _PYTHONS or argv[1] != "-c":
+        return None
+    from kubelab.kubelet.pyscript import exit_code
+
+    return exit_code(argv[2], _env(worker, container))
 
 
 def _step(worker, container, container_id: str, shell: Shell, statements, i: int) -> None:

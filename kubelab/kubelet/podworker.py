@@ -24,7 +24,7 @@ from kubelab.kubelet.containers import (
     UNKNOWN_MESSAGE,
     Container,
 )
-from kubelab.kubelet.entrypoint import run_entrypoint
+from kubelab.kubelet.entrypoint import run_entrypoint, script_exit_code
 from kubelab.kubelet.eviction import has_local_limits
 from kubelab.kubelet.pulls import ensure_image
 from kubelab.kubelet.resources import oom_after
@@ -213,6 +213,13 @@ class PodWorker:
                 return
             self.pod_ip, self.sandbox = ip, "ready"
         policy = self.pod["spec"].get("restartPolicy", "Always")
+        if self._main_containers_done(policy):
+            # Every regular container finished for good: the sidecars are stopped (in reverse
+            # order), and the pod can reach Succeeded/Failed (computePodActions' KillPod).
+            for c in reversed(self.init_containers):
+                if _restartable(c.spec) and c.state == "running" and c.stop_timer is None:
+                    self._kill(c, f"Stopping container {c.name}")
+            return
         for c in self.init_containers:
             if _restartable(c.spec):  # a sidecar: start it, then go on once it has started
                 if c.state == "running":
@@ -239,6 +246,16 @@ class PodWorker:
             ):
                 continue
             yield from self._start(c)
+
+    def _main_containers_done(self, policy: str) -> bool:
+        return (
+            policy != "Always"
+            and bool(self.containers)
+            and all(
+                c.state == "terminated" and not self._should_restart(c, policy)
+                for c in self.containers
+            )
+        )
 
     @staticmethod
     def _should_restart(c: Container, policy: str) -> bool:
@@ -283,6 +300,9 @@ class PodWorker:
         exit_after, exit_code = image.exit_after, image.exit_code
         if image.shell:
             exit_after, exit_code = shell_behaviour(c.spec.get("command"), c.spec.get("args"))
+            script_code = script_exit_code(self, c)  # `python3 -c` scripts of Job examples
+            if script_code is not None and exit_after is not None:
+                exit_code = script_code
         ends = []
         if exit_after is not None:
             ends.append((exit_after, 1, exit_code, False))

@@ -22,6 +22,8 @@ GRAPH_KINDS = (
     "Deployment",
     "DaemonSet",
     "StatefulSet",
+    "Job",
+    "CronJob",
     "Service",
     "EndpointSlice",
     "Ingress",
@@ -34,6 +36,7 @@ _SELECTORS = (
     "Deployment",
     "DaemonSet",
     "StatefulSet",
+    "Job",
     "Service",
 )
 

@@ -31,8 +31,10 @@ WATCHED = (
     "ReplicationController",
     "Deployment",
     "DaemonSet",
-    "Node",
     "StatefulSet",
+    "Job",
+    "CronJob",
+    "Node",
 )
 
 
@@ -84,6 +86,30 @@ def summarize(obj: dict | None, kind: str) -> tuple:
         state = {"True": "Ready", "False": "NotReady"}.get((cond or {}).get("status"), "Unknown")
         return (state, None, None, None, obj["metadata"]["name"], None, None)
     template = (spec.get("template") or {}).get("spec")
+    if kind == "Job":
+        # replicas: the completions wanted; ready: ready pods; available: pods that succeeded
+        from kubelab.kubectl.rows_workloads import job_status
+
+        return (
+            job_status(obj),
+            spec.get("completions"),
+            status.get("ready", 0),
+            status.get("succeeded", 0),
+            None,
+            _version(template),
+            owner,
+        )
+    if kind == "CronJob":
+        job_template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
+        return (
+            "Suspended" if spec.get("suspend") else "Active",
+            len(status.get("active") or ()),
+            None,
+            None,
+            None,
+            _version(job_template.get("spec")),
+            owner,
+        )
     if kind == "DaemonSet":
         return (
             "Active",

@@ -108,7 +108,7 @@ def _field(pod: dict, path: str) -> str:
         return _format_map(meta.get("annotations"))
     if path.startswith("metadata.labels['") or path.startswith("metadata.annotations['"):
         which, key = path.split("[", 1)
-        return (meta.get(which.split(".")[1]) or {}).get(key[2:-2], "")
+        return (meta.get(which.split(".")[1]) or {}).get(key[1:-2], "")
     simple = {
         "metadata.name": meta.get("name", ""),
         "metadata.namespace": meta.get("namespace", ""),

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubelab.api import kinds
-from kubelab.api.validation import apps, core, networking, policy, services, storage, volumes
+from kubelab.api.validation import apps, batch, core, networking, policy, services, storage, volumes
 from kubelab.api.validation.meta import validate_object_meta, validate_object_meta_update
 from kubelab.api.validation.pod_update import validate_pod_update
 from kubelab.api.validation.pods import validate_pod, validate_pod_template
@@ -56,6 +56,8 @@ _CREATE: dict[str, Validator] = {
     "Deployment": apps.validate_deployment,
     "DaemonSet": apps.validate_daemon_set,
     "StatefulSet": apps.validate_stateful_set,
+    "Job": batch.validate_job,
+    "CronJob": batch.validate_cron_job,
     "Service": services.validate_service,
     "Endpoints": services.validate_endpoints,
     "Namespace": core.validate_namespace,
@@ -87,6 +89,7 @@ _UPDATE_AFTER: dict[str, UpdateValidator] = {
     "Deployment": apps.validate_selector_update,
     "DaemonSet": apps.validate_selector_update,
     "StatefulSet": apps.validate_stateful_set_update,
+    "Job": batch.validate_job_update,
     "PersistentVolume": volumes.validate_persistent_volume_update,
     "PersistentVolumeClaim": volumes.validate_persistent_volume_claim_update,
     "StorageClass": storage.validate_storage_class_update,

@@ -101,10 +101,18 @@ def apply_cmd(ctx, flags, args, out) -> None:
     _run(ctx, flags, out, create=False)
 
 
-@register("create", FLAGS)
+CREATE_FLAGS = [*FLAGS, Flag("image", "", str, ""), Flag("from", "", str, "")]
+
+
+@register("create", CREATE_FLAGS)
 def create_cmd(ctx, flags, args, out) -> None:
     if args and args[0] in ("namespace", "ns"):
         _create_namespace(ctx, args[1:], out)
+        return
+    if args and args[0] == "job":
+        from kubelab.kubectl.commands.create_job import create_job
+
+        create_job(ctx, flags, args[1:], out)
         return
     if args:
         raise CommandError(

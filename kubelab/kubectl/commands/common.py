@@ -27,6 +27,8 @@ ALL_CATEGORY = (
     "Deployment",
     "ReplicaSet",
     "StatefulSet",
+    "CronJob",
+    "Job",
 )
 
 NAMESPACE_FLAGS = [Flag("namespace", "n"), Flag("all-namespaces", "A", bool)]
