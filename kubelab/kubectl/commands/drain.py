@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 
+from kubelab.api import labels
 from kubelab.errors import KubelabError, NotFound, TooManyRequests
 from kubelab.kubectl.commands import register
-from kubelab.kubectl.commands.common import sort_objects
+from kubelab.kubectl.commands.common import CommandError, sort_objects
 from kubelab.kubectl.commands.cordon import cordon_nodes, target_nodes
 from kubelab.kubectl.flags import Flag, UsageError
 
@@ -278,6 +279,14 @@ class _Drainer:
             self._sleep_until(self.ctx.now + POLL_SECONDS)
 
 
+def _valid_selector(text: str) -> bool:
+    try:
+        labels.parse(text)
+    except labels.SelectorError:
+        return False
+    return True
+
+
 @register("drain", FLAGS, namespaced=False)
 def drain_cmd(ctx, flags, args, out) -> None:
     try:
@@ -286,6 +295,8 @@ def drain_cmd(ctx, flags, args, out) -> None:
         raise UsageError(
             f'invalid argument "{flags["timeout"]}" for "--timeout" flag: {error}'
         ) from None
+    if flags["pod-selector"] and not _valid_selector(flags["pod-selector"]):
+        raise CommandError("--pod-selector=<pod_selector> must be a valid label selector")
     shown = format_duration(timeout) if timeout > 0 else format_duration(DEFAULT_TIMEOUT)
     dry_run = flags["dry-run"] not in ("none", "", "false")
     nodes = target_nodes(ctx, "drain", args, flags["selector"])
