@@ -140,10 +140,15 @@ def _daemonset_status(ds: dict, _revision: int = 0) -> tuple[str, bool]:
 _VIEWERS = {"Deployment": status_message, "DaemonSet": _daemonset_status}
 
 
+def _group_kind(rt) -> str:
+    """``schema.GroupKind.String()``: ``Deployment.apps``, plain ``Service`` for the core group."""
+    return f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+
+
 def _status(ctx, flags, rt, obj, out) -> None:
     viewer = _VIEWERS.get(rt.kind)
     if viewer is None:
-        raise CommandError(f"no status viewer has been implemented for {rt.kind}.{rt.group}")
+        raise CommandError(f"no status viewer has been implemented for {_group_kind(rt)}")
     try:
         timeout = parse_duration(flags["timeout"])
     except ValueError as error:
@@ -187,7 +192,7 @@ def _owned_replica_sets(client, d: dict) -> list[dict]:
 def _history(ctx, flags, rt, obj, out) -> None:
     viewer = _HISTORY_VIEWERS.get(rt.kind)
     if viewer is None:
-        raise CommandError(f'no history viewer has been implemented for "{rt.kind}.{rt.group}"')
+        raise CommandError(f'no history viewer has been implemented for "{_group_kind(rt)}"')
     want = flags["revision"]
     text = viewer(ctx.client, obj, want)
     name = f"{kind_label(rt)}/{obj['metadata']['name']}"
@@ -256,7 +261,7 @@ def deployment_revision(replica_sets: list[dict], to_revision: int, name: str) -
 def _undo(ctx, flags, rt, obj, out) -> None:
     rollbacker = _ROLLBACKERS.get(rt.kind)
     if rollbacker is None:
-        raise CommandError(f'no rollbacker has been implemented for "{rt.kind}.{rt.group}"')
+        raise CommandError(f'no rollbacker has been implemented for "{_group_kind(rt)}"')
     dry_run = flags["dry-run"]
     if dry_run not in _DRY_RUN:
         raise CommandError(
