@@ -759,3 +759,12 @@ def test_names_that_are_nothing_stored_are_not_found(cluster, name):
             call("pods", name)
     with pytest.raises(kl.NotFound):
         cluster.get("pods", "web", namespace=["default"])
+
+
+def test_durations_past_int64_nanoseconds_are_invalid(cluster):
+    assert run_line(cluster, "rollout status deploy/web --timeout=2562048h") == (
+        'error: time: invalid duration "2562048h"'
+    )
+    assert "successfully rolled out" in run_line(
+        cluster, "rollout status deploy/web --timeout=2562047h"
+    )

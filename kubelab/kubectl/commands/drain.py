@@ -60,6 +60,10 @@ def parse_duration(text: str) -> float:
 
     >>> parse_duration("2h"), parse_duration("0")
     (7200.0, 0.0)
+    >>> parse_duration("2562048h")
+    Traceback (most recent call last):
+    ...
+    ValueError: time: invalid duration "2562048h"
     """
     body = text.lstrip("+-")
     if body == "0":
@@ -70,7 +74,7 @@ def parse_duration(text: str) -> float:
             break
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
-    if not body or pos != len(body):
+    if not body or pos != len(body) or total * 1e9 >= 2**63:  # int64 nanoseconds overflow
         raise ValueError(f'time: invalid duration "{text}"')
     return -total if text.startswith("-") else total
 
