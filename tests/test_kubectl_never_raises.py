@@ -541,6 +541,12 @@ def test_every_kind_with_every_format_and_verb(cluster, rt):
     assert not any(t.startswith("error: internal") for t in texts)
 
 
+def test_rollout_selects_with_l(cluster):
+    assert run_line(cluster, "rollout status deploy -l app=web") == (
+        'deployment "web" successfully rolled out'
+    )
+
+
 def test_rollout_of_kinds_it_cannot_names_the_group_kind(cluster):
     assert run_line(cluster, "rollout status svc/web") == (
         "error: no status viewer has been implemented for Service"
@@ -568,6 +574,8 @@ BAD_REQ = "unable to parse requirement: found '' expected: '('"
         ("uncordon -l 'app in'", '"/v1, Resource=nodes"'),
         ("drain -l 'app in'", '"/v1, Resource=nodes"'),
         ("taint nodes -l 'app in' k=v:NoSchedule", '"/v1, Resource=nodes"'),
+        ("rollout restart deploy -l 'app in'", '"apps/v1, Resource=deployments"'),
+        ("rollout status ds -l 'app in'", '"apps/v1, Resource=daemonsets"'),
     ],
 )
 def test_bad_label_selector_is_the_servers_bad_request(cluster, line, resource):

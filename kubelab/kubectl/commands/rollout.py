@@ -31,8 +31,10 @@ from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     kind_label,
     resolve_resources,
+    sort_objects,
 )
 from kubelab.kubectl.commands.drain import parse_duration
 from kubelab.kubectl.commands.rollout_daemonset import (
@@ -74,7 +76,12 @@ def rollout_cmd(ctx, flags, args, out) -> None:
         raise CommandError("required resource not specified")
     for rt, names in resolve_resources(resources):
         if not names:
-            raise CommandError("resource(s) were provided, but no name was specified")
+            if not flags["selector"]:
+                raise CommandError("resource(s) were provided, but no name was specified")
+            names = [
+                o["metadata"]["name"]
+                for o in sort_objects(builder_list(ctx, rt, flags["selector"]))
+            ]
         for name in names:
             try:
                 obj = ctx.client.get(rt.kind, name, ctx.namespace)
