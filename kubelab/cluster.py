@@ -185,7 +185,11 @@ class Cluster:
     def list(
         self, kind: str, namespace: str | None = "default", selector: str | None = None
     ) -> list[dict]:
-        """Objects of a kind, sorted by namespace and name; ``namespace=None`` means all namespaces."""
+        """Objects of a kind, sorted by namespace and name; ``namespace=None`` means all namespaces.
+
+        A selector the API server cannot parse raises ``kl.Invalid`` (its BadRequest); an
+        unknown kind raises ``kl.NotFound``.
+        """
         objs = self.api.list(kind, namespace, selector, user="kubectl")
         objs.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return copy.deepcopy(objs)

@@ -25,9 +25,11 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "Invalid",
+    "InvalidSelector",
     "KubelabError",
     "NotFound",
     "TooManyRequests",
+    "UnknownResource",
     "go_value",
 ]
 
@@ -90,6 +92,23 @@ class BadRequest(KubelabError):
     """A request the server cannot understand (unknown kind, malformed document...)."""
 
     reason, code = "BadRequest", 400
+
+
+class UnknownResource(NotFound, BadRequest):
+    """A kind the API server does not serve (``c.get("foo", ...)``): a 404, like an unknown path.
+
+    Also a :class:`BadRequest`, which older callers caught.
+
+    Examples
+    --------
+    >>> print(UnknownResource("foo"))
+    Error from server (NotFound): the server doesn't have a resource type "foo"
+    """
+
+    reason, code = "NotFound", 404
+
+    def __init__(self, kind):
+        NotFound.__init__(self, str(kind), "", f'the server doesn\'t have a resource type "{kind}"')
 
 
 class Forbidden(KubelabError):
@@ -240,3 +259,25 @@ class Invalid(KubelabError):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidSelector(Invalid, BadRequest):
+    """A label or field selector the API server cannot parse: its HTTP 400 ``BadRequest``.
+
+    An :class:`Invalid` too, so ``c.list(kind, selector=bad)`` callers catch ``kl.Invalid``.
+
+    Examples
+    --------
+    >>> err = InvalidSelector("unable to parse requirement: found '', expected: '('")
+    >>> print(err)
+    Error from server (BadRequest): unable to parse requirement: found '', expected: '('
+    >>> isinstance(err, Invalid), err.code
+    (True, 400)
+    """
+
+    reason, code = "BadRequest", 400
+
+    def __init__(self, message: str):
+        Invalid.__init__(self, message=message)
+
+    __str__ = KubelabError.__str__

@@ -83,11 +83,12 @@ def current(namespace: dict | None = None):
 
 
 def _run(line: str, namespace: dict | None) -> str:
-    line = line.strip()
-    if line.startswith("kubectl "):  # people type it out of habit
-        line = line[len("kubectl ") :]
-    if not line:
-        return "error: say what kubectl should do, e.g. %kubectl get pods"
+    if isinstance(line, str):  # anything else is for c.kubectl to refuse
+        line = line.strip()
+        if line.startswith("kubectl "):  # people type it out of habit
+            line = line[len("kubectl ") :]
+        if not line:
+            return "error: say what kubectl should do, e.g. %kubectl get pods"
     if namespace is not None:
         _track(namespace)  # a cluster created earlier in this same cell counts already
     try:

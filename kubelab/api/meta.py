@@ -37,9 +37,20 @@ __all__ = [
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+# RFC 3339 has four-digit years: instants past them (a huge grace period) are written at the edge.
+_FIRST = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH).total_seconds()
+_LAST = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - EPOCH).total_seconds()
+
+
 def timestamp(now: float) -> str:
-    """RFC 3339 with whole seconds, as the API server writes creationTimestamp."""
-    return _timestamp(int(now))
+    """RFC 3339 with whole seconds, as the API server writes creationTimestamp.
+
+    Examples
+    --------
+    >>> timestamp(61), timestamp(1e30)
+    ('2025-01-01T00:01:01Z', '9999-12-31T23:59:59Z')
+    """
+    return _timestamp(int(min(max(now, _FIRST), _LAST)))
 
 
 @lru_cache(maxsize=65536)

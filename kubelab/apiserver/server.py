@@ -20,7 +20,16 @@ from kubelab.apiserver.applying import three_way_patch
 from kubelab.apiserver.events import EventRecorder
 from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
 from kubelab.apiserver.store import Store
-from kubelab.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
+from kubelab.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidSelector,
+    NotFound,
+    UnknownResource,
+)
 from kubelab.sim import Clock, rng
 
 __all__ = ["APIServer", "Client"]
@@ -77,10 +86,19 @@ class APIServer:
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
     def resource(kind: str) -> kinds.ResourceType:
-        rt = kinds.lookup(kind)
+        rt = kinds.lookup(kind) if isinstance(kind, str) else None
         if rt is None:
-            raise BadRequest(f'the server doesn\'t have a resource type "{kind}"')
+            raise UnknownResource(kind)
         return rt
+
+    def _key(self, kind, name, namespace) -> tuple[kinds.ResourceType, str]:
+        """The resource type and namespace of a get/delete; a name that is no string finds nothing."""
+        rt = self.resource(kind)
+        if rt.namespaced and namespace is not None and not isinstance(namespace, str):
+            raise NotFound("namespaces", str(namespace))
+        if not isinstance(name, str):
+            raise NotFound(rt.qualified, str(name))
+        return rt, (namespace or "default") if rt.namespaced else ""
 
     def _record(self, user, verb, kind, namespace, name, code=200):
         entry = (self.clock.now, user, verb, kind, namespace or "", name or "", code)
@@ -236,8 +254,7 @@ class APIServer:
     def get(
         self, kind: str, name: str, namespace: str = "default", *, user: str | None = None
     ) -> dict:
-        rt = self.resource(kind)
-        ns = namespace or "default" if rt.namespaced else ""
+        rt, ns = self._key(kind, name, namespace)
         obj = self.store.get(rt.kind, ns, name)
         if user is not None:
             self._record(user, "get", rt.kind, ns, name, 200 if obj else 404)
@@ -254,23 +271,20 @@ class APIServer:
         *,
         user: str | None = None,
     ) -> list[dict]:
-        """Objects of a kind; ``selector``/``field_selector`` are strings or parsed selectors."""
+        """Objects of a kind; ``selector``/``field_selector`` are strings or parsed selectors.
+
+        A selector the server cannot parse raises :class:`~kubelab.errors.InvalidSelector`
+        (HTTP 400) with ``labels.Parse``'s or the field label conversion's message.
+        """
         rt = self.resource(kind)
+        if rt.namespaced and namespace is not None and not isinstance(namespace, str):
+            raise NotFound("namespaces", str(namespace))
         ns = namespace if rt.namespaced else None
+        sel, fsel = _selectors(rt, selector, field_selector)
         objs = self.store.list(rt.kind, ns)
-        if selector:
-            from kubelab.api import labels
-
-            sel = labels.parse(selector) if isinstance(selector, str) else selector
+        if sel is not None:
             objs = (o for o in objs if sel.matches(o["metadata"].get("labels")))
-        if field_selector:
-            from kubelab.api import fields
-
-            fsel = (
-                fields.parse_field_selector(field_selector)
-                if isinstance(field_selector, str)
-                else field_selector
-            )
+        if fsel is not None:
             objs = (o for o in objs if fsel.matches(o))
         result = list(objs)
         if user is not None:
@@ -443,8 +457,7 @@ class APIServer:
 
         Returns the object as it is now (with ``deletionTimestamp``) or ``None`` once gone.
         """
-        rt = self.resource(kind)
-        ns = (namespace or "default") if rt.namespaced else ""
+        rt, ns = self._key(kind, name, namespace)
         obj = self.store.get(rt.kind, ns, name)
         if obj is None:
             self._record(user, "delete", rt.kind, ns, name, 404)
@@ -633,3 +646,27 @@ class Client:
     def event(self, obj, type_, reason, message):
         """Record a Kubernetes Event about ``obj`` (aggregated by count, like EventRecorder)."""
         return self.server.events.record(obj, type_, reason, message, source=self.user)
+
+
+def _selectors(rt: kinds.ResourceType, selector, field_selector) -> tuple:
+    """Parse a list's label and field selectors as the API server decodes its query."""
+    from kubelab.api import fields, labels
+
+    sel = fsel = None
+    try:
+        if selector:
+            sel = labels.parse(selector) if isinstance(selector, str) else selector
+        if field_selector:
+            fsel = (
+                fields.parse_field_selector(field_selector, kind=rt.kind)
+                if isinstance(field_selector, str)
+                else field_selector
+            )
+    except (labels.SelectorError, fields.FieldSelectorError) as error:
+        raise InvalidSelector(str(error)) from None
+    for parsed, what in ((sel, "label"), (fsel, "field")):
+        if parsed is not None and not callable(getattr(parsed, "matches", None)):
+            raise InvalidSelector(
+                f"a {what} selector is a string such as app=web, not {type(parsed).__name__}"
+            )
+    return sel, fsel

@@ -18,6 +18,7 @@ kubelab.kubectl.flags.UsageError: unknown flag: --foo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +53,36 @@ def _convert(flag: Flag, raw: str, shown: str):
             f'invalid argument "{raw}" for "{shown}" flag: strconv.ParseBool: parsing "{raw}": invalid syntax'
         )
     if flag.type is int:
-        try:
-            return int(raw)
-        except ValueError:
+        value = parse_go_int(raw)
+        if isinstance(value, str):
             raise UsageError(
-                f'invalid argument "{raw}" for "{shown}" flag: strconv.ParseInt: parsing "{raw}": invalid syntax'
-            ) from None
+                f'invalid argument "{raw}" for "{shown}" flag: strconv.ParseInt: parsing "{raw}": {value}'
+            )
+        return value
     return raw
+
+
+_GO_INT = re.compile(r"[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0[0-7_]*|[1-9][0-9_]*)\Z")
+
+
+def parse_go_int(raw: str) -> int | str:
+    """pflag's ``strconv.ParseInt(raw, 0, 64)``: the value, or Go's reason it is not one.
+
+    Examples
+    --------
+    >>> parse_go_int("3"), parse_go_int("0x10"), parse_go_int("010"), parse_go_int("-1_000")
+    (3, 16, 8, -1000)
+    >>> parse_go_int("99999999999999999999"), parse_go_int(" 2"), parse_go_int("1.5")
+    ('value out of range', 'invalid syntax', 'invalid syntax')
+    """
+    text = raw.lstrip("+-")
+    if not _GO_INT.match(raw) or text.startswith("_") or text.endswith("_") or "__" in text:
+        return "invalid syntax"
+    digits = text.replace("_", "")
+    if len(digits) > 1 and digits[0] == "0" and digits[1] not in "xXbBoO":
+        digits = "0o" + digits[1:]  # Go's base 0: a leading 0 means octal
+    value = int(digits, 0) * (-1 if raw.startswith("-") else 1)
+    return value if -(2**63) <= value < 2**63 else "value out of range"
 
 
 def parse(argv: list[str], spec: list[Flag]) -> tuple[dict, list[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kubelab.api import kinds
-from kubelab.errors import KubelabError
+from kubelab.errors import BadRequest, KubelabError, go_value
 from kubelab.kubectl.flags import Flag, UsageError
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "CommandError",
     "Context",
     "Output",
+    "builder_list",
     "kind_label",
     "resolve_resources",
     "resource_type",
@@ -156,6 +157,31 @@ def resolve_resources(
     return [(rt, list(names)) for rt in unique]
 
 
+def builder_list(
+    ctx, rt: kinds.ResourceType, selector: str | None = None, field_selector: str | None = None
+) -> list[dict]:
+    """List ``rt`` as kubectl's resource builder does (its ``Selector`` visitor).
+
+    A BadRequest from the API server (a selector it cannot parse) is reworded as the
+    builder rewords it, naming the resource and both selectors.
+    """
+    try:
+        return ctx.client.list(
+            rt.kind, ctx.list_namespace(rt), selector or None, field_selector or None
+        )
+    except BadRequest as error:
+        gvr = f"{rt.group}/{rt.version}, Resource={rt.plural}"
+        if selector or field_selector:
+            error.message = (
+                f"Unable to find {go_value(gvr)} that match label selector "
+                f"{go_value(selector or '')}, field selector {go_value(field_selector or '')}: "
+                f"{error.message}"
+            )
+        else:
+            error.message = f"Unable to list {go_value(gvr)}: {error.message}"
+        raise
+
+
 def sort_objects(objs: list[dict]) -> list[dict]:
     """The API server's list order: by namespace, then name (etcd key order)."""
     return sorted(objs, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
@@ -175,9 +201,7 @@ def visit_objects(ctx, resources: list[str], flags, out):
                 except KubelabError as error:
                     out.error(error)
         elif flags["all"] or flags["selector"]:
-            for obj in sort_objects(
-                ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
-            ):
+            for obj in sort_objects(builder_list(ctx, rt, flags["selector"])):
                 yield rt, obj
         else:
             raise CommandError("resource(s) were provided, but no name was specified")

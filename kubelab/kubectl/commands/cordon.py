@@ -6,9 +6,10 @@ pods tolerating ``node.kubernetes.io/unschedulable``, such as DaemonSet pods).
 
 from __future__ import annotations
 
+from kubelab.api import kinds
 from kubelab.errors import KubelabError
 from kubelab.kubectl.commands import register
-from kubelab.kubectl.commands.common import CommandError
+from kubelab.kubectl.commands.common import CommandError, builder_list
 from kubelab.kubectl.flags import Flag
 
 __all__ = ["cordon_nodes", "target_nodes"]
@@ -28,7 +29,7 @@ def target_nodes(ctx, verb: str, args: list[str], selector: str | None) -> list[
             f"See 'kubectl {verb} -h' for help and examples"
         )
     if selector:
-        nodes = ctx.client.list("Node", None, selector)
+        nodes = builder_list(ctx, kinds.resource_for_kind("Node"), selector)
         return sorted(nodes, key=lambda n: n["metadata"]["name"])
     return [ctx.client.get("Node", name, "") for name in args]
 

@@ -11,6 +11,7 @@ from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     kind_label,
     resolve_resources,
     sort_objects,
@@ -78,12 +79,7 @@ def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
                 raise CommandError("name cannot be provided when a selector is specified")
             targets.extend((rt, name, ctx.namespace) for name in names)
         elif flags["all"] or flags["selector"] or flags["field-selector"]:
-            objs = ctx.client.list(
-                rt.kind,
-                ctx.list_namespace(rt),
-                flags["selector"] or None,
-                flags["field-selector"] or None,
-            )
+            objs = builder_list(ctx, rt, flags["selector"], flags["field-selector"])
             targets.extend(
                 (rt, o["metadata"]["name"], o["metadata"].get("namespace", ""))
                 for o in sort_objects(objs)

@@ -8,6 +8,7 @@ from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     resolve_resources,
     sort_objects,
 )
@@ -135,9 +136,7 @@ def describe_cmd(ctx, flags, args, out) -> None:
                         out.error(error)
                     objs.extend(prefixed)
         else:
-            objs = sort_objects(
-                ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
-            )
+            objs = sort_objects(builder_list(ctx, rt, flags["selector"]))
         texts.extend(describe(obj, related_for(ctx, obj, flags["show-events"])) for obj in objs)
     if texts:
         out.print("\n\n".join(texts))

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 
+from kubelab.api import labels
 from kubelab.errors import KubelabError, NotFound, TooManyRequests
 from kubelab.kubectl.commands import register
-from kubelab.kubectl.commands.common import sort_objects
+from kubelab.kubectl.commands.common import CommandError, sort_objects
 from kubelab.kubectl.commands.cordon import cordon_nodes, target_nodes
 from kubelab.kubectl.flags import Flag, UsageError
 
@@ -59,6 +60,10 @@ def parse_duration(text: str) -> float:
 
     >>> parse_duration("2h"), parse_duration("0")
     (7200.0, 0.0)
+    >>> parse_duration("2562048h")
+    Traceback (most recent call last):
+    ...
+    ValueError: time: invalid duration "2562048h"
     """
     body = text.lstrip("+-")
     if body == "0":
@@ -69,7 +74,7 @@ def parse_duration(text: str) -> float:
             break
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
-    if not body or pos != len(body):
+    if not body or pos != len(body) or total * 1e9 >= 2**63:  # int64 nanoseconds overflow
         raise ValueError(f'time: invalid duration "{text}"')
     return -total if text.startswith("-") else total
 
@@ -278,6 +283,14 @@ class _Drainer:
             self._sleep_until(self.ctx.now + POLL_SECONDS)
 
 
+def _valid_selector(text: str) -> bool:
+    try:
+        labels.parse(text)
+    except labels.SelectorError:
+        return False
+    return True
+
+
 @register("drain", FLAGS, namespaced=False)
 def drain_cmd(ctx, flags, args, out) -> None:
     try:
@@ -286,6 +299,8 @@ def drain_cmd(ctx, flags, args, out) -> None:
         raise UsageError(
             f'invalid argument "{flags["timeout"]}" for "--timeout" flag: {error}'
         ) from None
+    if flags["pod-selector"] and not _valid_selector(flags["pod-selector"]):
+        raise CommandError("--pod-selector=<pod_selector> must be a valid label selector")
     shown = format_duration(timeout) if timeout > 0 else format_duration(DEFAULT_TIMEOUT)
     dry_run = flags["dry-run"] not in ("none", "", "false")
     nodes = target_nodes(ctx, "drain", args, flags["selector"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 
-from kubelab.errors import KubelabError
+from kubelab.errors import KubelabError, go_value
 from kubelab.kubectl import jsonpath, output
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     kind_label,
     resolve_resources,
     sort_objects,
@@ -61,12 +62,7 @@ def fetch(ctx, rt, names, flags, out) -> list[dict]:
                 if not flags.get("ignore-not-found"):
                     out.error(error)
         return found
-    objs = client.list(
-        rt.kind,
-        ctx.list_namespace(rt),
-        flags.get("selector") or None,
-        flags.get("field-selector") or None,
-    )
+    objs = builder_list(ctx, rt, flags.get("selector"), flags.get("field-selector"))
     if rt.kind == "Event":
         return sorted(objs, key=event_order)
     return sort_objects(objs)
@@ -83,13 +79,24 @@ def get(ctx, flags, args, out) -> None:
         out.err.append(_USAGE)
         return
     fmt = flags["output"]
-    if fmt not in ("", "wide", "yaml", "json", "name") and not fmt.startswith(
-        ("jsonpath=", "jsonpath-as-json=")
-    ):
+    if fmt not in (
+        "",
+        "wide",
+        "yaml",
+        "json",
+        "name",
+        "jsonpath",
+        "jsonpath-as-json",
+    ) and not fmt.startswith(("jsonpath=", "jsonpath-as-json=")):
         raise CommandError(
             f'unable to match a printer suitable for the output format "{fmt}", allowed formats are: '
             "json,jsonpath,jsonpath-as-json,name,wide,yaml"
         )
+    if fmt.startswith(("jsonpath=", "jsonpath-as-json=")) or fmt in (
+        "jsonpath",
+        "jsonpath-as-json",
+    ):
+        _parse_template(fmt.partition("=")[2])
     groups = resolve_resources(args, allow_all=True)
     many_kinds = len(groups) > 1 or flags["show-kind"]
     single_item = len(groups) == 1 and len(groups[0][1]) == 1
@@ -101,8 +108,8 @@ def get(ctx, flags, args, out) -> None:
         all_namespaced = all_namespaced and rt.namespaced
         try:
             objs = fetch(ctx, rt, names, flags, out)
-        except (KubelabError, ValueError) as error:
-            out.error(error if isinstance(error, KubelabError) else CommandError(str(error)))
+        except KubelabError as error:
+            out.error(error)
             continue
         if fmt in ("", "wide"):
             text = render_table(
@@ -140,7 +147,26 @@ def _print_objects(objs: list[dict], fmt: str, single: bool, out) -> bool:
     else:
         template = fmt.partition("=")[2]
         try:
-            out.print(jsonpath.render(template, data))
-        except jsonpath.JSONPathError as error:
-            raise CommandError(f"error parsing jsonpath {template}, {error}") from None
+            if fmt.startswith("jsonpath-as-json"):
+                for results in jsonpath.render_results(template, data):
+                    out.print(output.to_json(results))
+            else:
+                out.print(jsonpath.render(template, data))
+        except jsonpath.JSONPathExecutionError as error:
+            raise CommandError(
+                f"error executing jsonpath {go_value(template)}: Error executing template: {error}. "
+                "Printing more information for debugging the template:\n"
+                f"\ttemplate was:\n\t\t{template}\n"
+                f"\tobject given to jsonpath engine was:\n\t\t{go_value(data)}\n\n"
+            ) from None
     return True
+
+
+def _parse_template(template: str) -> None:
+    """The jsonpath printer's checks (``JSONPathPrintFlags.ToPrinter``), before any request."""
+    if not template:
+        raise CommandError("template format specified but no template given")
+    try:
+        jsonpath.parse(template)
+    except jsonpath.JSONPathError as error:
+        raise CommandError(f"error parsing jsonpath {template}, {error}") from None

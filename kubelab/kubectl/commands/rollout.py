@@ -31,8 +31,10 @@ from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     kind_label,
     resolve_resources,
+    sort_objects,
 )
 from kubelab.kubectl.commands.drain import parse_duration
 from kubelab.kubectl.commands.rollout_daemonset import (
@@ -74,7 +76,12 @@ def rollout_cmd(ctx, flags, args, out) -> None:
         raise CommandError("required resource not specified")
     for rt, names in resolve_resources(resources):
         if not names:
-            raise CommandError("resource(s) were provided, but no name was specified")
+            if not flags["selector"]:
+                raise CommandError("resource(s) were provided, but no name was specified")
+            names = [
+                o["metadata"]["name"]
+                for o in sort_objects(builder_list(ctx, rt, flags["selector"]))
+            ]
         for name in names:
             try:
                 obj = ctx.client.get(rt.kind, name, ctx.namespace)
@@ -187,10 +194,15 @@ _VIEWERS = {
 }
 
 
+def _group_kind(rt) -> str:
+    """``schema.GroupKind.String()``: ``Deployment.apps``, plain ``Service`` for the core group."""
+    return f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+
+
 def _status(ctx, flags, rt, obj, out) -> None:
     viewer = _VIEWERS.get(rt.kind)
     if viewer is None:
-        raise CommandError(f"no status viewer has been implemented for {rt.kind}.{rt.group}")
+        raise CommandError(f"no status viewer has been implemented for {_group_kind(rt)}")
     try:
         timeout = parse_duration(flags["timeout"])
     except ValueError as error:
@@ -234,7 +246,7 @@ def _owned_replica_sets(client, d: dict) -> list[dict]:
 def _history(ctx, flags, rt, obj, out) -> None:
     viewer = _HISTORY_VIEWERS.get(rt.kind)
     if viewer is None:
-        raise CommandError(f'no history viewer has been implemented for "{rt.kind}.{rt.group}"')
+        raise CommandError(f'no history viewer has been implemented for "{_group_kind(rt)}"')
     want = flags["revision"]
     text = viewer(ctx.client, obj, want)
     name = f"{kind_label(rt)}/{obj['metadata']['name']}"
@@ -307,7 +319,7 @@ def deployment_revision(replica_sets: list[dict], to_revision: int, name: str) -
 def _undo(ctx, flags, rt, obj, out) -> None:
     rollbacker = _ROLLBACKERS.get(rt.kind)
     if rollbacker is None:
-        raise CommandError(f'no rollbacker has been implemented for "{rt.kind}.{rt.group}"')
+        raise CommandError(f'no rollbacker has been implemented for "{_group_kind(rt)}"')
     dry_run = flags["dry-run"]
     if dry_run not in _DRY_RUN:
         raise CommandError(

@@ -7,6 +7,7 @@ from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
     NAMESPACE_FLAGS,
     CommandError,
+    builder_list,
     kind_label,
     resolve_resources,
     sort_objects,
@@ -41,9 +42,7 @@ def scale_cmd(ctx, flags, args, out) -> None:
                 raise CommandError("resource(s) were provided, but no name was specified")
             names = [
                 o["metadata"]["name"]
-                for o in sort_objects(
-                    ctx.client.list(rt.kind, ctx.list_namespace(rt), flags["selector"] or None)
-                )
+                for o in sort_objects(builder_list(ctx, rt, flags["selector"]))
             ]
         for name in names:
             try:

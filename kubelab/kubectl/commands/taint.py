@@ -19,10 +19,10 @@ Examples
 
 from __future__ import annotations
 
-from kubelab.api import naming
+from kubelab.api import kinds, naming
 from kubelab.errors import KubelabError
 from kubelab.kubectl.commands import register
-from kubelab.kubectl.commands.common import CommandError
+from kubelab.kubectl.commands.common import CommandError, builder_list
 from kubelab.kubectl.flags import Flag
 
 __all__ = ["parse_taints", "reorganize_taints"]
@@ -157,7 +157,7 @@ def _targets(ctx, flags, args) -> tuple[list[dict], list[str]]:
         else:
             kind = word
     if flags["all"] or flags["selector"]:
-        nodes = ctx.client.list("Node", None, flags["selector"] or None)
+        nodes = builder_list(ctx, kinds.resource_for_kind("Node"), flags["selector"])
         return sorted(nodes, key=lambda n: n["metadata"]["name"]), specs
     if not names:
         raise CommandError("resource(s) were provided, but no name was specified")

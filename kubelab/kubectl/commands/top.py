@@ -63,10 +63,8 @@ def _sort(rows: list, key: str | None, cpu_at: int, mem_at: int) -> list:
 
 
 def _top_pods(ctx, flags, names, metrics, out) -> None:
-    from kubelab.api import labels
-
     ns = None if ctx.all_namespaces else ctx.namespace
-    selector = labels.parse(flags["selector"]) if flags.get("selector") else None
+    selector = _selector(flags)
     pods = {
         (p["metadata"]["namespace"], p["metadata"]["name"]): p
         for p in ctx.client.list("Pod", ns, selector)
@@ -99,8 +97,21 @@ def _top_pods(ctx, flags, names, metrics, out) -> None:
     out.print(tabulate(text, minwidth=6, padding=3))
 
 
+def _selector(flags):
+    """``labels.Parse(o.LabelSelector)``: top parses ``-l`` itself, before asking anyone."""
+    from kubelab.api import labels
+
+    if not flags.get("selector"):
+        return None
+    try:
+        return labels.parse(flags["selector"])
+    except labels.SelectorError as error:
+        raise CommandError(str(error)) from None
+
+
 def _top_nodes(ctx, flags, names, metrics, out) -> None:
-    nodes = {n["metadata"]["name"]: n for n in ctx.client.list("Node")}
+    selector = _selector(flags)
+    nodes = {n["metadata"]["name"]: n for n in ctx.client.list("Node", None, selector)}
     for name in names:
         if name not in nodes:
             raise CommandError(f'nodes "{name}" not found')
