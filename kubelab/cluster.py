@@ -137,6 +137,8 @@ class Cluster:
         from kubelab.api.loader import load
 
         docs = load(source)
+        if not docs:  # kubectl: "error: no objects passed to apply"
+            raise Invalid(message="error: no objects passed to apply")
         pending: set[str] = set()
         for doc in docs:
             try:

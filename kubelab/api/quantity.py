@@ -54,6 +54,15 @@ _PATTERN = re.compile(
 )
 
 
+# kubelab keeps quantities exact, so it bounds them where upstream's int64 arithmetic ends:
+# `resource.Quantity` holds values past int64 only as an inf.Dec that every consumer
+# (scheduler, kubelet, quota) saturates or overflows. Exponents beyond this are refused
+# before any power is computed (`1e1000000000` would otherwise take forever).
+_MAX_VALUE = Fraction(2**63 - 1)
+_MAX_EXPONENT = 30
+_NUMERIC = "unable to parse quantity's numeric part"
+
+
 class QuantityError(ValueError):
     """Raised for strings that are not quantities; the message is the API server's."""
 
@@ -66,10 +75,15 @@ def parse_quantity(value: str | int | float) -> Fraction:
             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         )
     if isinstance(value, int):
-        return Fraction(value)
+        return _bounded(Fraction(value))
     if isinstance(value, float):
-        return Fraction(value).limit_denominator(10**9)
-    match = _PATTERN.match(str(value).strip())
+        if not math.isfinite(value):
+            raise QuantityError(_NUMERIC)
+        return _bounded(Fraction(value).limit_denominator(10**9))
+    text = str(value).strip()
+    if len(text) > 64:  # no quantity within bounds is written with this many characters
+        raise QuantityError(_NUMERIC)
+    match = _PATTERN.match(text)
     if not match:
         raise QuantityError(
             "quantities must match the regular expression "
@@ -78,8 +92,18 @@ def parse_quantity(value: str | int | float) -> Fraction:
     number, exponent, suffix = match.groups()
     amount = Fraction(number)
     if exponent:
-        amount *= Fraction(10) ** int(exponent[1:])
-    return amount * _SUFFIXES[suffix or ""]
+        power = int(exponent[1:])
+        if abs(power) > _MAX_EXPONENT:
+            raise QuantityError(_NUMERIC)
+        amount *= Fraction(10) ** power
+    return _bounded(amount * _SUFFIXES[suffix or ""])
+
+
+def _bounded(amount: Fraction) -> Fraction:
+    """The amount, or ``QuantityError`` past what int64 arithmetic holds (``1e400``, ``99...Ei``)."""
+    if abs(amount) > _MAX_VALUE:
+        raise QuantityError(_NUMERIC)
+    return amount
 
 
 def is_quantity(value) -> bool:

@@ -6,6 +6,7 @@ import os
 
 from kubelab.api import kinds
 from kubelab.api.loader import load
+from kubelab.api.yamljson import Budget
 from kubelab.errors import Invalid, KubelabError
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import NAMESPACE_FLAGS, CommandError, kind_label
@@ -26,7 +27,7 @@ def _documents(ctx, flags) -> list:
     """Every document of every ``-f`` source, read before anything is sent."""
     if not flags["filename"]:
         raise CommandError("must specify one of -f and -k")
-    docs = []
+    docs, budget = [], Budget()  # one apply's limits span every -f
     for source in flags["filename"]:
         if source == "-":
             raise CommandError(
@@ -35,7 +36,9 @@ def _documents(ctx, flags) -> list:
             )
         if not os.path.exists(source):
             raise CommandError(f'the path "{source}" does not exist')
-        docs.extend(load(source))
+        docs.extend(load(source, budget=budget))
+    if not docs:
+        raise CommandError(f"no objects passed to {ctx.verb}")
     return docs
 
 

@@ -6,6 +6,7 @@ import os
 
 from kubelab.api import kinds
 from kubelab.api.loader import load
+from kubelab.api.yamljson import Budget
 from kubelab.errors import KubelabError
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
@@ -63,11 +64,11 @@ def _grace(flags) -> int | None:
 
 
 def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
-    targets = []
+    targets, budget = [], Budget()  # one command's limits span every -f
     for source in flags["filename"]:
         if not os.path.exists(source):
             raise CommandError(f'the path "{source}" does not exist')
-        for doc in load(source):
+        for doc in load(source, budget=budget):
             rt = kinds.for_object(doc.obj)
             if rt is not None:
                 meta = doc.obj.get("metadata", {})
