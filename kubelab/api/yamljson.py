@@ -217,6 +217,18 @@ class _Scalars:
 
     def __init__(self, resolver):
         self.resolve = resolver
+        self._plain: dict[str, Any] = {}  # short plain scalars repeat: `name`, `80`, `true`
+
+    def plain(self, text: str) -> Any:
+        """An untagged, unquoted scalar's value (resolved from its text alone)."""
+        try:
+            return self._plain[text]
+        except KeyError:
+            pass
+        value = self._resolved(self.resolve(yaml.ScalarNode, text, (True, False)), text)
+        if len(text) <= 64 and len(self._plain) < 4096:
+            self._plain[text] = value
+        return value
 
     def value(self, event) -> Any:
         tag, text = event.tag, event.value
@@ -229,6 +241,9 @@ class _Scalars:
                     f"cannot decode !!{implicit.rsplit(':', 1)[-1]} `{text}` "
                     f"as a !!{tag.rsplit(':', 1)[-1]}"
                 )
+        return self._resolved(tag, text)
+
+    def _resolved(self, tag: str, text: str) -> Any:
         if tag in (_STR, _MERGE):
             return text
         if tag == _NULL:
@@ -324,6 +339,7 @@ class _Document:
         self.stack: list[_Frame] = []
         self.decode_count = self.alias_count = 0
         self.doc_bytes = 0
+        self.pending_nodes = self.pending_bytes = 0
         self.duplicates: list[str] = []
         self.root: _Node | None = None
         self.root_line = 0
@@ -342,7 +358,9 @@ class _Document:
         self.doc_bytes += nbytes
         if self.doc_bytes > limits.MAX_REQUEST_BYTES:
             raise _too_large(self.origin)
-        self.budget.add_nodes(decodes, nbytes, self.origin)
+        self.pending_nodes += decodes
+        self.pending_bytes += nbytes
+        self.flush()
 
     # -- events --------------------------------------------------------------------------
     def start(self, event, is_map: bool) -> None:
@@ -375,25 +393,52 @@ class _Document:
         self._attach(node, frame.line, None)
 
     def scalar(self, event) -> None:
-        line = event.start_mark.line + 1
-        try:
-            value = self.scalars.value(event)
-        except _CannotDecode as problem:
-            raise _yaml(self.origin, str(problem)) from None
-        if isinstance(value, float) and not math.isfinite(value):
+        text = event.value
+        if event.tag is None:  # the common case, kept fast: most documents are all scalars
+            value = self.scalars.plain(text) if event.implicit[0] else text  # quoted: a string
+        else:
+            try:
+                value = self.scalars.value(event)
+            except _CannotDecode as problem:
+                raise _yaml(self.origin, str(problem)) from None
+        if value.__class__ is float and not math.isfinite(value):
             raise _converting(self.origin, _unsupported_float(value))
-        nbytes = _scalar_bytes(value)
-        self._count(1, 0, nbytes)
+        nbytes = len(text) + 2  # its JSON, give or take quotes and escapes
+        self.decode_count += 1
+        self.doc_bytes += nbytes
+        if self.doc_bytes > limits.MAX_REQUEST_BYTES:
+            raise _too_large(self.origin)
+        self.pending_nodes += 1
+        self.pending_bytes += nbytes
+        if self.pending_nodes >= 1024:
+            self.flush()
+        anchor = event.anchor
+        stack = self.stack
+        if stack and anchor is None:
+            frame = stack[-1]
+            if not frame.is_map:
+                frame.container.append(value)
+                frame.decodes += 1
+                frame.nbytes += nbytes + 1
+                if frame.item_lines is not None:
+                    frame.item_lines.append(event.start_mark.line + 1)
+                return
         node = _Node(value, 1, nbytes, 0)
-        if event.anchor is not None:
-            self.anchors[event.anchor] = node
-        empty_null = value is None and event.value == "" and event.tag is None
-        is_merge = (
-            event.tag is None
-            and event.implicit[0]
-            and self.scalars.resolve(yaml.ScalarNode, event.value, event.implicit) == _MERGE
+        if anchor is not None:
+            self.anchors[anchor] = node
+        plain = event.tag is None and event.implicit[0]
+        self._attach(
+            node,
+            event.start_mark.line + 1,
+            event,
+            empty_null=plain and value is None and text == "",
+            is_merge=plain and text == "<<",
         )
-        self._attach(node, line, event, empty_null=empty_null, is_merge=is_merge)
+
+    def flush(self) -> None:
+        """Charge the nodes read since the last flush to the apply's budget."""
+        self.budget.add_nodes(self.pending_nodes, self.pending_bytes, self.origin)
+        self.pending_nodes = self.pending_bytes = 0
 
     def alias(self, event) -> None:
         name = event.anchor
@@ -484,6 +529,7 @@ class _Document:
                     frame.nbytes += _json_bytes_estimate(item) + len(key) + 4
 
     def finish(self) -> Parsed | None:
+        self.flush()
         if self.duplicates:
             raise _converting(
                 self.origin, "yaml: unmarshal errors:\n  " + "\n  ".join(self.duplicates)
@@ -634,37 +680,30 @@ def to_json(value: Any, origin: str, budget: Budget) -> Any:
     kubelab.errors.Invalid: error: error parsing <string>: json: unsupported value: encountered a cycle via map[string]interface {}
     """
     active: set[int] = set()
-    counter = [0, 0]  # nodes, bytes: charged to the budget in chunks
+    pending = [0, 0]  # nodes and bytes not yet charged to the budget
 
     def fail(problem: str) -> Invalid:
         return Invalid(message=f"error: error parsing {origin}: {problem}")
 
-    def charge(nbytes: int) -> None:
-        counter[0] += 1
-        counter[1] += nbytes
-        if counter[0] >= 1024:
-            budget.add_nodes(counter[0], counter[1], origin)
-            counter[0] = counter[1] = 0
-
     def convert(item: Any, depth: int) -> Any:
-        if isinstance(item, str):
-            charge(len(item) + 2)
-            if not item.isascii():
-                item = _valid_unicode(item)
+        kind = item.__class__
+        if kind is str:
+            pending[1] += len(item) + 2
+            return item if item.isascii() else _valid_unicode(item)
+        if kind is int or kind is bool or item is None:
+            pending[1] += 5
             return item
-        if isinstance(item, bool) or item is None:
-            charge(5)
-            return item
-        if isinstance(item, int):
-            charge(8)
-            return int(item)
         if isinstance(item, float):
             if not math.isfinite(item):
                 raise fail(_unsupported_float(item))
-            charge(8)
-            return json_number(item)
+            pending[1] += 8
+            return json_number(float(item))
+        if isinstance(item, str):  # a str subclass
+            return convert(str(item), depth)
+        if isinstance(item, int):  # an int subclass (an IntEnum...)
+            return convert(int(item), depth)
         if isinstance(item, bytes | bytearray):
-            charge(len(item) + 2)
+            pending[1] += len(item) + 2
             return bytes(item).decode("utf-8", "replace")
         if not isinstance(item, dict | list | tuple):
             raise fail(f"json: unsupported type: {type(item).__name__}")
@@ -674,19 +713,20 @@ def to_json(value: Any, origin: str, budget: Budget) -> Any:
         if ident in active:
             raise fail(_CYCLE)
         active.add(ident)
-        charge(2)
+        pending[0] += len(item) + 1
+        pending[1] += 2
+        if pending[0] >= 4096:
+            budget.add_nodes(pending[0], pending[1], origin)
+            pending[0] = pending[1] = 0
         try:
             if isinstance(item, dict):
-                out = {}
-                for key, child in item.items():
-                    out[_dict_key(key, fail)] = convert(child, depth + 1)
-                return out
+                return {_dict_key(k, fail): convert(v, depth + 1) for k, v in item.items()}
             return [convert(child, depth + 1) for child in item]
         finally:
             active.discard(ident)
 
     result = convert(value, 0)
-    budget.add_nodes(counter[0], counter[1], origin)
+    budget.add_nodes(pending[0], pending[1], origin)
     return result
 
 
