@@ -54,12 +54,13 @@ _PATTERN = re.compile(
 )
 
 
-# kubelab keeps quantities exact, so it bounds them where upstream's int64 arithmetic ends:
-# `resource.Quantity` holds values past int64 only as an inf.Dec that every consumer
-# (scheduler, kubelet, quota) saturates or overflows. Exponents beyond this are refused
-# before any power is computed (`1e1000000000` would otherwise take forever).
-_MAX_VALUE = Fraction(2**63 - 1)
-_MAX_EXPONENT = 30
+# upstream's `resource.Quantity` holds any size (an inf.Dec past int64: the upstream PV
+# tests use 800E volumes), but no consumer computes with such values sensibly. kubelab keeps
+# quantities exact, so it bounds them: far above any real capacity, far below where float
+# conversions overflow. Exponents beyond the bound are refused before any power is
+# computed (`1e1000000000` would otherwise take forever).
+_MAX_VALUE = Fraction(10**27)
+_MAX_EXPONENT = 60
 _NUMERIC = "unable to parse quantity's numeric part"
 
 
@@ -100,7 +101,7 @@ def parse_quantity(value: str | int | float) -> Fraction:
 
 
 def _bounded(amount: Fraction) -> Fraction:
-    """The amount, or ``QuantityError`` past what int64 arithmetic holds (``1e400``, ``99...Ei``)."""
+    """The amount, or ``QuantityError`` past kubelab's bound (``1e400``, ``99999999999999999999999Ei``)."""
     if abs(amount) > _MAX_VALUE:
         raise QuantityError(_NUMERIC)
     return amount
