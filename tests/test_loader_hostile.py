@@ -507,3 +507,20 @@ def test_kubectl_delete_f_with_a_bomb_prints_the_error(cluster, tmp_path):
             f"error: error parsing {bomb}: error converting YAML to JSON: "
             "yaml: document contains excessive aliasing"
         )
+
+
+def test_python_ints_too_long_to_print_are_refused(cluster):
+    obj = load(deployment("1"))[0].obj
+    obj["spec"]["replicas"] = 10**5000
+    assert refused(cluster, obj) == (
+        "error: error parsing <string>: json: unsupported value: an integer of 16610 bits"
+    )
+
+
+def test_quantity_bound_keeps_upstreams_large_volumes():
+    from kubelab.api.quantity import QuantityError, memory_bytes
+
+    assert memory_bytes("800E") == 800 * 10**18  # upstream's PV binder tests use these
+    for text in ("1e400", "99999999999999999999999Ei", "1e-1000000000", 10**40, float("inf")):
+        with pytest.raises(QuantityError, match="unable to parse quantity's numeric part"):
+            memory_bytes(text)

@@ -29,16 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubelab.api.yamljson import json_copy as _copy
+
 __all__ = ["apply_defaults", "default_pod_spec", "image_tag", "prepare_for_create"]
-
-
-def _copy(value: Any) -> Any:
-    """Deep copy of a JSON-shaped value (faster than ``copy.deepcopy``)."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def _set(obj: dict, key: str, value: Any) -> None:

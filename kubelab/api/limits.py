@@ -23,8 +23,11 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DIRECTORY_FILES",
     "MAX_DOCUMENTS",
+    "MAX_INT_BITS",
     "MAX_LOAD_BYTES",
     "MAX_NODES",
+    "MAX_QUANTITY",
+    "MAX_QUANTITY_EXPONENT",
     "MAX_REQUEST_BYTES",
     "UINT64_MAX",
     "allowed_alias_ratio",
@@ -54,6 +57,18 @@ MAX_LOAD_BYTES = 8 * 1024 * 1024  # manifest text read, and JSON decoded, in one
 MAX_NODES = 500_000  # YAML/JSON values decoded in one apply (aliases count once per use)
 MAX_DOCUMENTS = 1000  # objects in one apply
 MAX_DIRECTORY_FILES = 1000  # manifest files read from one folder
+
+# Quantities: upstream's `resource.Quantity` holds any size (an inf.Dec past int64; upstream's
+# PV binder tests use 800E volumes), but nothing computes sensibly with such values. kubelab
+# keeps quantities exact, so it bounds them far above any real capacity and far below where
+# float conversions overflow, and refuses larger exponents before computing any power
+# (`1e1000000000` would otherwise take forever): "unable to parse quantity's numeric part".
+MAX_QUANTITY = 10**27
+MAX_QUANTITY_EXPONENT = 60
+
+# Python ints from dicts: past this many bits even printing one fails (Python's
+# int-digit limit, sys.set_int_max_str_digits, 4300 digits by default).
+MAX_INT_BITS = 4096
 
 # Go integer types the API schemas name with `format: int32/int64`; YAML integers beyond
 # int64 but within uint64 still decode as integers (go-yaml v2 resolve.go).

@@ -21,6 +21,8 @@ import math
 import re
 from fractions import Fraction
 
+from kubelab.api.limits import MAX_QUANTITY, MAX_QUANTITY_EXPONENT
+
 __all__ = [
     "QuantityError",
     "cpu_millis",
@@ -54,13 +56,7 @@ _PATTERN = re.compile(
 )
 
 
-# upstream's `resource.Quantity` holds any size (an inf.Dec past int64: the upstream PV
-# tests use 800E volumes), but no consumer computes with such values sensibly. kubelab keeps
-# quantities exact, so it bounds them: far above any real capacity, far below where float
-# conversions overflow. Exponents beyond the bound are refused before any power is
-# computed (`1e1000000000` would otherwise take forever).
-_MAX_VALUE = Fraction(10**27)
-_MAX_EXPONENT = 60
+_MAX_VALUE = Fraction(MAX_QUANTITY)  # the bounds and why: kubelab.api.limits
 _NUMERIC = "unable to parse quantity's numeric part"
 
 
@@ -94,7 +90,7 @@ def parse_quantity(value: str | int | float) -> Fraction:
     amount = Fraction(number)
     if exponent:
         power = int(exponent[1:])
-        if abs(power) > _MAX_EXPONENT:
+        if abs(power) > MAX_QUANTITY_EXPONENT:
             raise QuantityError(_NUMERIC)
         amount *= Fraction(10) ** power
     return _bounded(amount * _SUFFIXES[suffix or ""])

@@ -44,7 +44,7 @@ import yaml
 from kubelab.api import limits
 from kubelab.errors import Invalid, RequestEntityTooLarge
 
-__all__ = ["Budget", "Parsed", "check_json_depth", "to_json", "yaml_documents"]
+__all__ = ["Budget", "Parsed", "check_json_depth", "json_copy", "to_json", "yaml_documents"]
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -453,7 +453,7 @@ class _Document:
         # the alias node itself, then every node of the anchored value again, as aliased
         self._count(1, 0, 0)
         self._count(target.decodes, target.decodes, target.nbytes)
-        node = _Node(_copy(target.value), 1 + target.decodes, target.nbytes, target.height)
+        node = _Node(json_copy(target.value), 1 + target.decodes, target.nbytes, target.height)
         self._attach(node, line, None, alias_of_map=isinstance(target.value, dict))
 
     # -- building ------------------------------------------------------------------------
@@ -558,12 +558,22 @@ def _json_bytes_estimate(value: Any) -> int:
     return _scalar_bytes(value)
 
 
-def _copy(value: Any) -> Any:
-    """A fresh copy of an anchored value (its depth is bounded by ``MAX_DEPTH``)."""
+def json_copy(value: Any) -> Any:
+    """Deep copy of a JSON-shaped value (faster than ``copy.deepcopy``).
+
+    Recursive: kubelab's values nest at most ``MAX_DEPTH`` levels.
+
+    Examples
+    --------
+    >>> a = {"k": [1, {"x": 2}]}
+    >>> b = json_copy(a)
+    >>> b == a, b["k"] is a["k"]
+    (True, False)
+    """
     if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
+        return {k: json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) for v in value]
+        return [json_copy(v) for v in value]
     return value
 
 
@@ -690,6 +700,8 @@ def to_json(value: Any, origin: str, budget: Budget) -> Any:
         if kind is str:
             pending[1] += len(item) + 2
             return item if item.isascii() else _valid_unicode(item)
+        if kind is int and item.bit_length() > limits.MAX_INT_BITS:
+            raise fail(f"json: unsupported value: an integer of {item.bit_length()} bits")
         if kind is int or kind is bool or item is None:
             pending[1] += 5
             return item
