@@ -524,3 +524,54 @@ def test_quantity_bound_keeps_upstreams_large_volumes():
     for text in ("1e400", "99999999999999999999999Ei", "1e-1000000000", 10**40, float("inf")):
         with pytest.raises(QuantityError, match="unable to parse quantity's numeric part"):
             memory_bytes(text)
+
+
+@pytest.mark.parametrize(
+    "metadata", ["metadata: 'name: x'", "metadata:", "metadata: {name: x, namespace: {a: b}}"]
+)
+def test_kubectl_with_malformed_metadata_answers_with_text(cluster, tmp_path, metadata):
+    path = tmp_path / "cm.yaml"
+    path.write_text(f"apiVersion: v1\nkind: ConfigMap\n{metadata}\n")
+    revision = cluster.api.store.revision
+    for verb in ("apply", "create", "apply -n other", "delete"):
+        out = cluster.kubectl(f"{verb} -f {path}")
+        assert out.startswith(("Error from server", "error: ", "The ConfigMap")), (verb, out)
+    assert cluster.api.store.revision == revision
+    if metadata == "metadata: 'name: x'":
+        assert cluster.kubectl(f"apply -f {path}") == (
+            f'Error from server (BadRequest): error when creating "{path}": ConfigMap in version '
+            '"v1" cannot be handled as a ConfigMap: json: cannot unmarshal string into Go struct '
+            "field ConfigMap.metadata of type v1.ObjectMeta"
+        )
+        assert cluster.kubectl(f"delete -f {path}") == (
+            f'error: unable to decode "{path}": .metadata accessor error: name: x is of the type '
+            "string, expected map[string]interface{}"
+        )
+
+
+def test_node_capacities_are_quantities_the_scheduler_can_hold():
+    c = kl.Cluster(nodes=1, seed=0)
+    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "big"}}
+    node["status"] = {"allocatable": {"cpu": "1e400", "memory": "1Gi"}}
+    assert refused(c, node).startswith(
+        'The Node "big" is invalid: status.allocatable[cpu]: Invalid value: "1e400": '
+        "quantities must match the regular expression"
+    )
+    node["status"] = {"allocatable": {"cpu": "1e26", "memory": "1e26", "pods": "110"}}
+    c.apply(node)  # far beyond int64 in millicores: the scheduler saturates, as upstream does
+    c.run(1)
+    assert c.get("Node", "big")["status"]["allocatable"]["cpu"] == "1e26"
+
+
+def test_nulls_where_kubelab_used_to_trip():
+    c = kl.Cluster(nodes=1, seed=0)
+    rc = (
+        "apiVersion: v1\nkind: ReplicationController\nmetadata: {name: rc}\nspec:\n"
+        "  selector: {app: a}\n  template:\n    metadata:\n"
+        "    spec: {containers: [{name: a, image: nginx}]}\n"
+    )
+    assert "is invalid" in refused(c, rc)
+    svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n"
+    c.apply(svc)
+    with pytest.raises(kl.KubelabError):
+        c.apply(svc.replace("[{port: 80}]", "[null]"))

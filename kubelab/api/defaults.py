@@ -273,7 +273,7 @@ def _template_spec(spec: dict) -> None:
 def _replication_controller(obj: dict) -> None:
     spec = _child(obj, "spec")
     template = _sub(spec, "template")  # a pointer in the core API
-    labels = template.get("metadata", {}).get("labels") if template is not None else None
+    labels = (template.get("metadata") or {}).get("labels") if template is not None else None
     if labels is not None:
         if not spec.get("selector"):
             spec["selector"] = dict(labels)

@@ -46,8 +46,12 @@ def _with_namespace(ctx, obj: dict) -> dict:
     rt = kinds.for_object(obj)
     if rt is None or not rt.namespaced or ctx.namespace == "default":
         return obj
-    meta = obj.setdefault("metadata", {})
-    given = meta.get("namespace")
+    if obj.get("metadata") is None:
+        obj["metadata"] = {}
+    meta = obj["metadata"]
+    given = meta.get("namespace") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(given, str | None):
+        return obj  # the API server's decoder refuses it, naming the field's Go type
     if given and given != ctx.namespace:
         raise CommandError(
             'the namespace from the provided object "'
@@ -83,7 +87,8 @@ def _run(ctx, flags, out, create: bool) -> None:
     for doc in docs:
         obj = _with_namespace(ctx, doc.obj)
         rt = kinds.for_object(obj)
-        name = obj.get("metadata", {}).get("name", "")
+        meta = obj.get("metadata")
+        name = meta.get("name", "") if isinstance(meta, dict) else ""
         try:
             if create:
                 stored = client.create(obj, dry_run=dry, strict=True)

@@ -50,6 +50,14 @@ _FORCE_WARNING = (
 )
 
 
+_GO_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool", list: "[]interface {}"}
+
+
+def _string(value) -> str:
+    """``unstructured.GetName``/``GetNamespace``: a field that is not a string reads as ``""``."""
+    return value if isinstance(value, str) else ""
+
+
 def _grace(flags) -> int | None:
     grace = flags["grace-period"]
     if flags["now"]:
@@ -71,8 +79,15 @@ def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
         for doc in load(source, budget=budget):
             rt = kinds.for_object(doc.obj)
             if rt is not None:
-                meta = doc.obj.get("metadata", {})
-                targets.append((rt, meta.get("name", ""), meta.get("namespace") or ctx.namespace))
+                meta = doc.obj.get("metadata") or {}
+                if not isinstance(meta, dict):  # apimachinery's unstructured accessors refuse it
+                    raise CommandError(
+                        f'unable to decode "{doc.origin}": .metadata accessor error: {meta} is '
+                        f"of the type {_GO_TYPES.get(type(meta), 'interface {}')}, "
+                        "expected map[string]interface{}"
+                    )
+                name, namespace = (_string(meta.get(k)) for k in ("name", "namespace"))
+                targets.append((rt, name, namespace or ctx.namespace))
     for rt, names in resolve_resources(args):
         if names:
             if flags["all"] or flags["selector"]:
