@@ -168,6 +168,8 @@ class Cluster:
         from kubelab.api.loader import load
 
         docs = load(source)
+        if not docs:  # kubectl: "error: no objects passed to apply"
+            raise Invalid(message="error: no objects passed to apply")
         results = []
         with self.api.transaction(commit=not dry_run):
             for doc in docs:

@@ -28,6 +28,7 @@ __all__ = [
     "InvalidSelector",
     "KubelabError",
     "NotFound",
+    "RequestEntityTooLarge",
     "TooManyRequests",
     "UnknownResource",
     "go_value",
@@ -281,3 +282,24 @@ class InvalidSelector(Invalid, BadRequest):
         Invalid.__init__(self, message=message)
 
     __str__ = KubelabError.__str__
+
+
+class RequestEntityTooLarge(Invalid):
+    """A request body over kube-apiserver's limit (HTTP 413), refused before anything is read.
+
+    An :class:`Invalid` too: the document is refused like any other unreadable one.
+
+    Examples
+    --------
+    >>> print(RequestEntityTooLarge("big.yaml", 3145728))
+    Error from server (RequestEntityTooLarge): error when creating "big.yaml": Request entity too large: limit is 3145728
+    """
+
+    reason, code = "RequestEntityTooLarge", 413
+
+    def __init__(self, origin: str, limit: int):
+        where = f'error when creating "{origin}": ' if not origin.startswith("<") else ""
+        super().__init__(message=f"{where}Request entity too large: limit is {limit}")
+
+    def __str__(self) -> str:
+        return f"Error from server ({self.reason}): {self.message}"

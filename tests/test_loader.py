@@ -145,7 +145,7 @@ def test_dict_and_list_sources_are_copied():
 
 
 def test_unsupported_source_type():
-    with pytest.raises(TypeError, match="not int"):
+    with pytest.raises(Invalid, match="not int"):
         load(3)
 
 

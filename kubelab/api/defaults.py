@@ -29,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kubelab.api.yamljson import json_copy as _copy
+
 __all__ = [
     "apply_defaults",
     "default_pod_spec",
@@ -38,15 +40,6 @@ __all__ = [
 ]
 
 _MAX_INT32 = 2**31 - 1
-
-
-def _copy(value: Any) -> Any:
-    """Deep copy of a JSON-shaped value (faster than ``copy.deepcopy``)."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
 
 
 def _set(obj: dict, key: str, value: Any) -> None:
@@ -288,7 +281,7 @@ def _template_spec(spec: dict) -> None:
 def _replication_controller(obj: dict) -> None:
     spec = _child(obj, "spec")
     template = _sub(spec, "template")  # a pointer in the core API
-    labels = template.get("metadata", {}).get("labels") if template is not None else None
+    labels = (template.get("metadata") or {}).get("labels") if template is not None else None
     if labels is not None:
         if not spec.get("selector"):
             spec["selector"] = dict(labels)

@@ -38,15 +38,26 @@ kubelab.errors.Invalid: error: error validating "<string>": error validating dat
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kubelab.api import limits
+from kubelab.api.yamljson import (
+    Budget,
+    JSONNumberError,
+    check_json_depth,
+    json_constant,
+    json_float,
+    json_int,
+    to_json,
+    yaml_documents,
+)
 from kubelab.errors import Invalid
 
 __all__ = ["MANIFEST_SUFFIXES", "Document", "load"]
@@ -107,60 +118,6 @@ for _tag, _regex, _first in (
     _KubectlLoader.add_implicit_resolver(_tag, re.compile(_regex), list(_first))
 
 
-def _construct_int(loader, node):
-    text = loader.construct_scalar(node).replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    digits = text.lstrip("+-")
-    if digits.startswith(("0b", "0o", "0x")):
-        return sign * int(digits[2:], {"b": 2, "o": 8, "x": 16}[digits[1]])
-    if len(digits) > 1 and digits.startswith("0"):
-        try:
-            return sign * int(digits, 8)  # 0644 is octal, as in Go's ParseInt(s, 0, 64)
-        except ValueError:
-            return sign * float(digits)  # "08": not octal; go-yaml falls back to a float
-    return sign * int(digits)
-
-
-def _construct_bool(loader, node):
-    return loader.construct_scalar(node) in _TRUE
-
-
-_TRUE = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"}
-
-
-def _construct_timestamp(loader, node):
-    return loader.construct_scalar(node)  # Kubernetes fields hold timestamps as strings
-
-
-_KubectlLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-_KubectlLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_KubectlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
-def _key(key: Any) -> str:
-    """A mapping key as sigs.k8s.io/yaml writes it into JSON."""
-    if isinstance(key, str):
-        return key
-    if key is None:
-        return "null"
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    return str(_jsonable(key))
-
-
-def _jsonable(value: Any) -> Any:
-    """A fresh JSON-shaped copy: string keys, integral floats as ints (JSON round trip)."""
-    if isinstance(value, dict):
-        return {_key(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return value
-
-
 # --------------------------------------------------------------------------- errors
 
 # PyYAML's pure-Python scanner words some problems differently from libyaml/go-yaml.
@@ -183,6 +140,11 @@ _PURE_TO_LIBYAML = (
 
 
 def _yaml_error(origin: str, err: yaml.YAMLError) -> Invalid:
+    if isinstance(err, yaml.reader.ReaderError):  # NUL and other control characters
+        problem = "control characters are not allowed"
+        return Invalid(
+            message=f"error: error parsing {origin}: error converting YAML to JSON: yaml: {problem}"
+        )
     problem = getattr(err, "problem", None) or str(err)
     for pattern, libyaml in _PURE_TO_LIBYAML:
         if pattern.fullmatch(problem):
@@ -239,10 +201,14 @@ def _is_list(obj: dict) -> bool:
     return obj["kind"] == "List" or (obj["kind"].endswith("List") and "items" in obj)
 
 
-def _expand(obj: Any, origin: str, index: int, line: int, item_lines=()) -> list[Document]:
+def _expand(
+    obj: Any, origin: str, index: int, line: int, item_lines=(), budget: Budget | None = None
+) -> list[Document]:
     """Check one document and expand ``kind: List`` into its items."""
     _check_object(obj, origin, line)
     if not _is_list(obj):
+        if budget is not None:
+            budget.add_document(origin)
         return [Document(obj, origin, index, line)]
     items = obj.get("items") or []
     if not isinstance(items, list):
@@ -253,83 +219,76 @@ def _expand(obj: Any, origin: str, index: int, line: int, item_lines=()) -> list
     out: list[Document] = []
     for i, item in enumerate(items):
         item_line = item_lines[i] if i < len(item_lines) else line
-        out.extend(_expand(item, origin, index, item_line))
+        out.extend(_expand(item, origin, index, item_line, budget=budget))
     return out
 
 
 # --------------------------------------------------------------------------- text
 
 
-def _item_lines(node) -> list[int]:
-    """1-based start lines of a List document's ``items`` (from the YAML node)."""
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "items" and isinstance(value, yaml.SequenceNode):
-            return [child.start_mark.line + 1 for child in value.value]
-    return []
-
-
-def _refuse_empty_flow_values(node, origin: str) -> None:
-    """Refuse ``{key: , ...}``: a value left out of a flow mapping.
-
-    YAML reads it as null and a real cluster silently treats the field as unset, so a
-    forgotten value (``storageClassName: ,``) would go unnoticed. kubelab is stricter
-    here on purpose, and says what to write instead.
-    """
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                if (
-                    current.flow_style
-                    and isinstance(value, yaml.ScalarNode)
-                    and value.tag == "tag:yaml.org,2002:null"
-                    and value.value == ""
-                ):
-                    raise Invalid(
-                        message=f"error: error parsing {origin}: line {key.start_mark.line + 1}: "
-                        f'"{key.value}" has no value (a flow mapping entry ends at the comma); '
-                        f'write a value, {key.value}: "" or {key.value}: null, or remove the key'
-                    )
-                stack.append(value)
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-
-
-def _load_json(text: str, origin: str) -> list[Document] | None:
+def _load_json(text: str, origin: str, budget: Budget) -> list[Document] | None:
     """Whole-text JSON (kubectl sniffs a leading ``{``); ``None`` to fall back to YAML."""
+    check_json_depth(text, origin)
     try:
-        obj = json.loads(text)
+        obj = json.loads(
+            text, parse_int=json_int, parse_float=json_float, parse_constant=json_constant
+        )
+    except JSONNumberError as err:
+        raise Invalid(message=f"error: error parsing {origin}: {err}") from None
     except ValueError:
         return None
     line = text[: len(text) - len(text.lstrip())].count("\n") + 1
-    return _expand(_jsonable(obj), origin, 0, line)
+    return _expand(to_json(obj, origin, budget), origin, 0, line, budget=budget)
 
 
-def _load_text(text: str, origin: str) -> list[Document]:
+def _load_text(text: str, origin: str, budget: Budget) -> list[Document]:
+    _check_room(len(text), origin, budget)  # before encoding a huge string
+    try:
+        nbytes = len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 encodes it
+        raise Invalid(
+            message=f"error: error parsing {origin}: error converting YAML to JSON: "
+            "yaml: invalid Unicode character"
+        ) from None
+    budget.add_text(nbytes, origin)
     if text.lstrip().startswith(("{", "[")):
-        docs = _load_json(text, origin)
+        docs = _load_json(text, origin, budget)
         if docs is not None:
             return docs
-    loader = _KubectlLoader(text)
     out: list[Document] = []
-    index = 0
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            obj = loader.construct_document(node)
-            if obj is not None:  # empty documents (`---` twice, comments only) are skipped
-                _refuse_empty_flow_values(node, origin)
-                line = node.start_mark.line + 1
-                out.extend(_expand(_jsonable(obj), origin, index, line, _item_lines(node)))
-            index += 1
+        for index, parsed in enumerate(yaml_documents(text, origin, budget, _KubectlLoader)):
+            if parsed is not None:  # empty documents (`---` twice, comments only) are skipped
+                out.extend(
+                    _expand(parsed.value, origin, index, parsed.line, parsed.item_lines, budget)
+                )
     except yaml.YAMLError as err:
         raise _yaml_error(origin, err) from None
-    finally:
-        loader.dispose()
     return out
+
+
+def _check_room(size: int, origin: str, budget: Budget) -> None:
+    """Refuse at once a source that alone is over what the apply may still read."""
+    if size > limits.MAX_LOAD_BYTES - budget.text_bytes:
+        budget.add_text(size, origin)  # raises
+
+
+# invalid UTF-8, worded as go-yaml's reader (libyaml's) words it
+_UTF8_PROBLEMS = {
+    "invalid start byte": "invalid leading UTF-8 octet",
+    "invalid continuation byte": "invalid trailing UTF-8 octet",
+    "unexpected end of data": "incomplete UTF-8 octet sequence",
+}
+
+
+def _decode(data: bytes, origin: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        problem = _UTF8_PROBLEMS.get(err.reason, "invalid UTF-8 octet")
+        raise Invalid(
+            message=f"error: error parsing {origin}: error converting YAML to JSON: yaml: {problem}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- paths
@@ -337,7 +296,7 @@ def _load_text(text: str, origin: str) -> list[Document]:
 
 def _looks_like_path(text: str) -> bool:
     """A one-line string naming a manifest file or folder, rather than YAML text."""
-    if "\n" in text or not text.strip():
+    if "\n" in text or not text.strip() or len(text) > 4096:
         return False
     stripped = text.strip()
     if stripped.lower().endswith(MANIFEST_SUFFIXES) or os.path.exists(stripped):
@@ -346,34 +305,93 @@ def _looks_like_path(text: str) -> bool:
     return ": " not in stripped and not stripped.startswith(("{", "[", "-", "#"))
 
 
-def _load_file(path: Path, origin: str) -> list[Document]:
+def _os_error(err: OSError, shown: str) -> Invalid:
+    """Go's ``*PathError`` text: ``open x.yaml: permission denied``."""
+    reason = (err.strerror or str(err)).lower()
+    return Invalid(message=f"error: open {shown}: {reason}")
+
+
+def _read_capped(path: Path, shown: str, budget: Budget) -> bytes:
+    """The file's bytes, never more than the apply's budget (``/dev/zero`` ends, too)."""
+    room = limits.MAX_LOAD_BYTES - budget.text_bytes
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise Invalid(message=f"error: error parsing {origin}: {err}") from None
-    return _load_text(text, origin)
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise _os_error(err, shown) from None
+    chunks, total = [], 0
+    try:
+        while total <= room:
+            try:
+                chunk = os.read(fd, min(1 << 20, room + 1 - total))
+            except BlockingIOError:  # a character device with nothing to read now
+                break
+            except OSError as err:
+                raise _os_error(err, shown) from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    _check_room(total, shown, budget)
+    return b"".join(chunks)
 
 
-def _load_path(given: str | os.PathLike, base_dir: str | os.PathLike | None) -> list[Document]:
+def _load_file(path: Path, origin: str, budget: Budget) -> list[Document]:
+    text = _decode(_read_capped(path, origin, budget), origin)
+    return _load_text(text, origin, budget)
+
+
+def _load_path(
+    given: str | os.PathLike, base_dir: str | os.PathLike | None, budget: Budget
+) -> list[Document]:
     shown = os.fspath(given)
+    if isinstance(shown, bytes):
+        shown = os.fsdecode(shown)
     path = Path(shown).expanduser()
     if base_dir is not None and not path.is_absolute():
         path = Path(base_dir) / path
-    if not path.exists():
-        raise Invalid(message=f'error: the path "{shown}" does not exist')
-    if path.is_file():
-        return _load_file(path, shown)
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        raise Invalid(message=f'error: the path "{shown}" does not exist') from None
+    if stat.S_ISREG(mode) or stat.S_ISCHR(mode):  # /dev/null reads as empty, /dev/zero is capped
+        return _load_file(path, shown, budget)
+    if not stat.S_ISDIR(mode):  # a FIFO or socket would block until someone writes to it
+        raise Invalid(
+            message=f'error: error reading "{shown}": not a regular file or directory '
+            "(kubelab reads manifests from files and folders only)"
+        )
+    try:
+        children = sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError as err:
+        raise _os_error(err, shown) from None
+    manifests = [c for c in children if c.name.endswith(MANIFEST_SUFFIXES) and _is_file(c)]
+    if len(manifests) > limits.MAX_DIRECTORY_FILES:
+        raise Invalid(
+            message=f'error: error reading "{shown}": {len(manifests)} manifest files, more than '
+            f"{limits.MAX_DIRECTORY_FILES} in one folder (kubelab's limit, see kubelab.api.limits)"
+        )
     out: list[Document] = []
-    for child in sorted(path.iterdir(), key=lambda p: p.name):  # non-recursive, like -f DIR
-        if child.is_file() and child.suffix in MANIFEST_SUFFIXES:
-            out.extend(_load_file(child, os.path.join(shown, child.name)))
+    for child in manifests:  # non-recursive, like -f DIR
+        out.extend(_load_file(Path(child.path), os.path.join(shown, child.name), budget))
     return out
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Document]:
+def load(
+    source: Any, *, base_dir: str | os.PathLike | None = None, budget: Budget | None = None
+) -> list[Document]:
     """Read every object in ``source``; all of them or an error.
 
     Parameters
@@ -381,12 +399,15 @@ def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Docu
     source
         A path (``str`` or :class:`pathlib.Path`) to a ``.yaml``/``.yml``/``.json`` file or
         a folder of them (sorted by name, not recursive, like ``kubectl apply -f DIR``);
-        YAML or JSON text, several documents allowed; a dict; or a list of any of these.
-        A one-line string ending in ``.yaml``/``.yml``/``.json``, naming an existing
-        path, or without ``": "`` is taken as a path.
+        YAML or JSON text (``str`` or UTF-8 ``bytes``), several documents allowed; a dict;
+        or a list of any of these. A one-line string ending in ``.yaml``/``.yml``/``.json``,
+        naming an existing path, or without ``": "`` is taken as a path.
     base_dir
         Folder that relative paths are resolved against (default: the working directory).
         Origins keep the path as given, as kubectl prints it.
+    budget
+        What this apply has read already (:class:`~kubelab.api.yamljson.Budget`); a new
+        one by default. Every limit of :mod:`kubelab.api.limits` is checked while reading.
 
     Returns
     -------
@@ -396,8 +417,9 @@ def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Docu
     Raises
     ------
     kubelab.errors.Invalid
-        Missing path, YAML/JSON syntax error, a document that is not a mapping, or one
-        without ``apiVersion``/``kind``; the message names the file and the line.
+        Missing or unreadable path, YAML/JSON syntax error, a document that is not a mapping,
+        or one without ``apiVersion``/``kind``, a value JSON cannot carry, or input over a
+        limit of :mod:`kubelab.api.limits`; the message names the file and the line.
 
     Examples
     --------
@@ -411,26 +433,36 @@ def load(source: Any, *, base_dir: str | os.PathLike | None = None) -> list[Docu
     Traceback (most recent call last):
     ...
     kubelab.errors.Invalid: error: the path "missing.yaml" does not exist
+    >>> load("x: &a [*a]")
+    Traceback (most recent call last):
+    ...
+    kubelab.errors.Invalid: error: error parsing <string>: error converting YAML to JSON: yaml: anchor 'a' value contains itself
     """
+    budget = budget if budget is not None else Budget()
     if isinstance(source, os.PathLike):
-        return _load_path(source, base_dir)
+        return _load_path(source, base_dir, budget)
     if isinstance(source, str):
         if _looks_like_path(source):
-            return _load_path(source.strip(), base_dir)
-        return _load_text(source, _STRING_ORIGIN)
-    if isinstance(source, bytes):
-        return _load_text(source.decode("utf-8-sig"), _STRING_ORIGIN)
+            return _load_path(source.strip(), base_dir, budget)
+        return _load_text(source, _STRING_ORIGIN, budget)
+    if isinstance(source, bytes | bytearray):
+        _check_room(len(source), _STRING_ORIGIN, budget)
+        return _load_text(_decode(bytes(source), _STRING_ORIGIN), _STRING_ORIGIN, budget)
     if isinstance(source, dict):
-        return _expand(_jsonable(source), _OBJECT_ORIGIN, 0, 0)
+        return _expand(to_json(source, _OBJECT_ORIGIN, budget), _OBJECT_ORIGIN, 0, 0, budget=budget)
     if isinstance(source, list | tuple):
         out: list[Document] = []
         for i, obj in enumerate(source):
             if isinstance(obj, str | os.PathLike | bytes):  # several files, like -f a -f b
-                out.extend(load(obj, base_dir=base_dir))
+                out.extend(load(obj, base_dir=base_dir, budget=budget))
             else:
-                out.extend(_expand(_jsonable(obj), _OBJECT_ORIGIN, i, 0))
+                out.extend(
+                    _expand(
+                        to_json(obj, _OBJECT_ORIGIN, budget), _OBJECT_ORIGIN, i, 0, budget=budget
+                    )
+                )
         return out
-    raise TypeError(
-        "source must be a path, YAML/JSON text, a dict or a list of those, "
+    raise Invalid(
+        message="error: source must be a path, YAML/JSON text, a dict or a list of those, "
         f"not {type(source).__name__}"
     )

@@ -21,6 +21,8 @@ import math
 import re
 from fractions import Fraction
 
+from kubelab.api.limits import MAX_QUANTITY, MAX_QUANTITY_EXPONENT
+
 __all__ = [
     "QuantityError",
     "cpu_millis",
@@ -54,6 +56,10 @@ _PATTERN = re.compile(
 )
 
 
+_MAX_VALUE = Fraction(MAX_QUANTITY)  # the bounds and why: kubelab.api.limits
+_NUMERIC = "unable to parse quantity's numeric part"
+
+
 class QuantityError(ValueError):
     """Raised for strings that are not quantities; the message is the API server's."""
 
@@ -66,10 +72,15 @@ def parse_quantity(value: str | int | float) -> Fraction:
             "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
         )
     if isinstance(value, int):
-        return Fraction(value)
+        return _bounded(Fraction(value))
     if isinstance(value, float):
-        return Fraction(value).limit_denominator(10**9)
-    match = _PATTERN.match(str(value).strip())
+        if not math.isfinite(value):
+            raise QuantityError(_NUMERIC)
+        return _bounded(Fraction(value).limit_denominator(10**9))
+    text = str(value).strip()
+    if len(text) > 64:  # no quantity within bounds is written with this many characters
+        raise QuantityError(_NUMERIC)
+    match = _PATTERN.match(text)
     if not match:
         raise QuantityError(
             "quantities must match the regular expression "
@@ -78,8 +89,18 @@ def parse_quantity(value: str | int | float) -> Fraction:
     number, exponent, suffix = match.groups()
     amount = Fraction(number)
     if exponent:
-        amount *= Fraction(10) ** int(exponent[1:])
-    return amount * _SUFFIXES[suffix or ""]
+        power = int(exponent[1:])
+        if abs(power) > MAX_QUANTITY_EXPONENT:
+            raise QuantityError(_NUMERIC)
+        amount *= Fraction(10) ** power
+    return _bounded(amount * _SUFFIXES[suffix or ""])
+
+
+def _bounded(amount: Fraction) -> Fraction:
+    """The amount, or ``QuantityError`` past kubelab's bound (``1e400``, ``99999999999999999999999Ei``)."""
+    if abs(amount) > _MAX_VALUE:
+        raise QuantityError(_NUMERIC)
+    return amount
 
 
 def is_quantity(value) -> bool:

@@ -46,6 +46,7 @@ import jsonschema  # noqa: E402
 from referencing import Registry, Resource  # noqa: E402
 
 from kubelab.api.kinds import KINDS  # noqa: E402
+from kubelab.api.limits import INT32_RANGE, INT64_RANGE  # noqa: E402
 from kubelab.errors import BadRequest  # noqa: E402
 
 __all__ = [
@@ -132,6 +133,28 @@ _SERVED = {
 }
 
 
+# Go decodes JSON numbers into int32/int64 fields and refuses those out of range
+# ("json: cannot unmarshal number 2147483648 into Go struct field ... of type int32"); the
+# schemas say which fields those are with `format: int32/int64`.
+_INT_RANGES = {"int32": INT32_RANGE, "int64": INT64_RANGE}
+_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+def _in_range(fmt: str):
+    low, high = _INT_RANGES[fmt]
+
+    def check(value) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True  # not a number: the `type` keyword reports it
+        return low <= value <= high
+
+    return check
+
+
+for _fmt in _INT_RANGES:
+    _FORMATS.checks(_fmt)(_in_range(_fmt))
+
+
 @cache
 def _validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator | None:
     path = os.path.join(schema_dir(), _schema_file(kind, api_version))
@@ -140,7 +163,7 @@ def _validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator |
     with open(path, encoding="utf-8") as f:
         schema = json.load(f)
     registry = Resource.from_contents(schema) @ _registry()
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_FORMATS)
 
 
 # --------------------------------------------------------------------------- Go types
@@ -182,6 +205,9 @@ def _json_type(value: Any, target: str) -> str:
         return "bool"
     if isinstance(value, int | float):
         if isinstance(value, float) and not value.is_integer() and target.startswith("int"):
+            return f"number {value!r}"
+        low, high = _INT_RANGES.get(target, (value, value))
+        if not low <= value <= high:  # Go names the number it cannot fit
             return f"number {value!r}"
         return "number"
     return {dict: "object", list: "array", str: "string"}.get(type(value), "value")
@@ -228,7 +254,7 @@ def _problems(kind: str, root: dict, error: jsonschema.ValidationError) -> list[
             for key in error.instance
             if key not in known
         ]
-    if keyword in ("type", "oneOf"):
+    if keyword in ("type", "oneOf", "format"):
         if error.instance is None:  # Go decodes null into the zero value
             return []
         return [

@@ -32,7 +32,7 @@ def three_way_patch(last: dict, new: dict, field: str = "") -> dict:
             patch[key] = three_way_patch(old_value, new[key], key)
         elif isinstance(old_value, list) and isinstance(new[key], list):
             merge_key = MERGE_KEYS.get(key)
-            if key == "ports" and new[key] and "port" in new[key][0]:
+            if key == "ports" and new[key] and "port" in (new[key][0] or {}):
                 merge_key = "port"
             if merge_key and all(isinstance(i, dict) for i in old_value + new[key]):
                 kept = {i.get(merge_key) for i in new[key]}

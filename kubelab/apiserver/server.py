@@ -179,9 +179,11 @@ class APIServer:
     def _check_version(self, rt, obj):
         version = obj.get("apiVersion")
         if version != rt.api_version and version not in rt.also_versions:
+            meta = obj.get("metadata")
+            meta = meta if isinstance(meta, dict) else {}
             raise BadRequest(
-                f'resource mapping not found for name: "{obj.get("metadata", {}).get("name", "")}" '
-                f'namespace: "{obj.get("metadata", {}).get("namespace", "")}": no matches for kind '
+                f'resource mapping not found for name: "{meta.get("name") or ""}" '
+                f'namespace: "{meta.get("namespace") or ""}": no matches for kind '
                 f'"{obj.get("kind")}" in version "{version}"\nensure CRDs are installed first'
             )
 
@@ -210,6 +212,8 @@ class APIServer:
         self._check_version(rt, obj)
         if strict:
             schema.raise_for_schema(obj)
+        if obj.get("metadata") is None:  # `metadata:` null decodes to an empty ObjectMeta
+            obj = {**obj, "metadata": {}}
         obj = defaults.apply_defaults(obj)
         if kind == "Secret":
             _merge_string_data(obj)
@@ -418,7 +422,7 @@ class APIServer:
         _, _, _, schema = _pipeline()
         schema.raise_for_schema(obj)
         manifest = copy.deepcopy(obj)
-        meta = manifest.setdefault("metadata", {})
+        meta = manifest["metadata"] = manifest.get("metadata") or {}  # `metadata:` null too
         annotations = dict(meta.get("annotations") or {})
         annotations.pop(LAST_APPLIED, None)
         meta["annotations"] = annotations

@@ -41,12 +41,14 @@ DEFAULT_MILLI_CPU_REQUEST = 100  # 0.1 core
 DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024  # 200 MiB
 
 CPU, MEMORY, EPHEMERAL, PODS = "cpu", "memory", "ephemeral-storage", "pods"
+_INT64_MAX = 2**63 - 1
 
 
 @lru_cache(maxsize=4096)
 def _amount(name: str, value) -> int:
     # Quantities repeat endlessly across pods of one template: parse each text once.
-    return cpu_millis(value) if name == CPU else memory_bytes(value)
+    amount = cpu_millis(value) if name == CPU else memory_bytes(value)
+    return min(amount, _INT64_MAX)  # the node table's int64 columns; upstream saturates too
 
 
 @dataclass

@@ -121,13 +121,8 @@ def validate_node(obj: dict) -> list[FieldError]:
             )
         seen.add(key)
     status = d(obj.get("status"))
-    for section in ("capacity", "allocatable"):
-        for name, raw in d(status.get(section)).items():
-            q = parse_qty(raw)
-            if q is not None and q < 0:
-                errs.append(
-                    FieldError.invalid(f"status.{section}[{name}]", qty_string(raw), NEGATIVE)
-                )
+    for section in ("capacity", "allocatable"):  # a malformed quantity never reaches the scheduler
+        errs.extend(_resource_list(status.get(section), f"status.{section}"))
     return errs
 
 

@@ -6,6 +6,7 @@ import os
 
 from kubelab.api import kinds
 from kubelab.api.loader import load
+from kubelab.api.yamljson import Budget
 from kubelab.errors import Invalid, KubelabError
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import NAMESPACE_FLAGS, CommandError, kind_label
@@ -26,7 +27,7 @@ def _documents(ctx, flags) -> list:
     """Every document of every ``-f`` source, read before anything is sent."""
     if not flags["filename"]:
         raise CommandError("must specify one of -f and -k")
-    docs = []
+    docs, budget = [], Budget()  # one apply's limits span every -f
     for source in flags["filename"]:
         if source == "-":
             raise CommandError(
@@ -35,7 +36,9 @@ def _documents(ctx, flags) -> list:
             )
         if not os.path.exists(source):
             raise CommandError(f'the path "{source}" does not exist')
-        docs.extend(load(source))
+        docs.extend(load(source, budget=budget))
+    if not docs:
+        raise CommandError(f"no objects passed to {ctx.verb}")
     return docs
 
 
@@ -43,8 +46,12 @@ def _with_namespace(ctx, obj: dict) -> dict:
     rt = kinds.for_object(obj)
     if rt is None or not rt.namespaced or ctx.namespace == "default":
         return obj
-    meta = obj.setdefault("metadata", {})
-    given = meta.get("namespace")
+    if obj.get("metadata") is None:
+        obj["metadata"] = {}
+    meta = obj["metadata"]
+    given = meta.get("namespace") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(given, str | None):
+        return obj  # the API server's decoder refuses it, naming the field's Go type
     if given and given != ctx.namespace:
         raise CommandError(
             'the namespace from the provided object "'
@@ -80,7 +87,8 @@ def _run(ctx, flags, out, create: bool) -> None:
     for doc in docs:
         obj = _with_namespace(ctx, doc.obj)
         rt = kinds.for_object(obj)
-        name = obj.get("metadata", {}).get("name", "")
+        meta = obj.get("metadata")
+        name = meta.get("name", "") if isinstance(meta, dict) else ""
         try:
             if create:
                 stored = client.create(obj, dry_run=dry, strict=True)

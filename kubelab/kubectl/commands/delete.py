@@ -6,6 +6,7 @@ import os
 
 from kubelab.api import kinds
 from kubelab.api.loader import load
+from kubelab.api.yamljson import Budget
 from kubelab.errors import KubelabError
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import (
@@ -50,6 +51,14 @@ _FORCE_WARNING = (
 )
 
 
+_GO_TYPES = {str: "string", int: "int64", float: "float64", bool: "bool", list: "[]interface {}"}
+
+
+def _string(value) -> str:
+    """``unstructured.GetName``/``GetNamespace``: a field that is not a string reads as ``""``."""
+    return value if isinstance(value, str) else ""
+
+
 def _grace(flags) -> int | None:
     grace = flags["grace-period"]
     if flags["now"]:
@@ -64,15 +73,22 @@ def _grace(flags) -> int | None:
 
 
 def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
-    targets = []
+    targets, budget = [], Budget()  # one command's limits span every -f
     for source in flags["filename"]:
         if not os.path.exists(source):
             raise CommandError(f'the path "{source}" does not exist')
-        for doc in load(source):
+        for doc in load(source, budget=budget):
             rt = kinds.for_object(doc.obj)
             if rt is not None:
-                meta = doc.obj.get("metadata", {})
-                targets.append((rt, meta.get("name", ""), meta.get("namespace") or ctx.namespace))
+                meta = doc.obj.get("metadata") or {}
+                if not isinstance(meta, dict):  # apimachinery's unstructured accessors refuse it
+                    raise CommandError(
+                        f'unable to decode "{doc.origin}": .metadata accessor error: {meta} is '
+                        f"of the type {_GO_TYPES.get(type(meta), 'interface {}')}, "
+                        "expected map[string]interface{}"
+                    )
+                name, namespace = (_string(meta.get(k)) for k in ("name", "namespace"))
+                targets.append((rt, name, namespace or ctx.namespace))
     for rt, names in resolve_resources(args):
         if names:
             if flags["all"] or flags["selector"]:
