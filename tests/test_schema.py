@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -229,3 +230,40 @@ def test_validators_are_built_once_per_kind():
     check(POD)
     assert module._validator("Pod", "v1") is module._validator("Pod", "v1")
     assert module._validator("Pod", "v1") is not module._validator("ConfigMap", "v1")
+
+
+NULLS = [
+    ("spec:\n  tolerations: [null]", "Invalid", "operator must be Exists when `key` is empty"),
+    ("metadata:\n  labels: {app: null}", None, ""),
+    ("spec:\n  nodeName: null", None, ""),
+    ("spec:\n  volumes: [null]", "Invalid", "spec.volumes[0].name: Required value"),
+    ("spec:\n  securityContext: null\n  affinity: {nodeAffinity: null}", None, ""),
+]
+
+
+@pytest.mark.parametrize(("patch", "error", "fragment"), NULLS)
+def test_nulls_decode_as_go_zero_values(patch, error, fragment):
+    """``null`` in a manifest is what Go's decoder makes of it: an unset field, or a zero
+    element in a list or map; validation then judges the zero value, nothing crashes."""
+    import yaml
+
+    import kubelab as kl
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    for section, values in yaml.safe_load(patch).items():
+        pod[section].update(values)
+    c = kl.Cluster(nodes=1, seed=0)
+    if error is None:
+        (stored,) = c.apply(pod)
+        assert None not in stored["metadata"].get("labels", {}).values()
+        assert "nodeName" not in stored["spec"] or stored["spec"]["nodeName"]
+        c.run(10)
+        assert c.get("pod", "p")["status"]["phase"] == "Running"
+    else:
+        with pytest.raises(getattr(kl, error), match=re.escape(fragment)):
+            c.apply(pod)

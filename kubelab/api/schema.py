@@ -53,6 +53,7 @@ __all__ = [
     "KUBERNETES_VERSION",
     "SchemaProblem",
     "check",
+    "decode_nulls",
     "raise_for_schema",
     "schema_dir",
 ]
@@ -187,8 +188,7 @@ def _go_type(schema: dict) -> str:
     if "$ref" in schema:
         *_, package, name = _def_name(schema["$ref"]).split(".")
         return f"{package}.{name}"
-    types = schema.get("type", [])
-    kind = next((t for t in ([types] if isinstance(types, str) else types) if t != "null"), "")
+    kind = _schema_type(schema)
     if kind == "array":
         return "[]" + _go_type(schema.get("items", {}))
     if kind == "object":
@@ -298,6 +298,63 @@ def check(obj: dict) -> list[SchemaProblem]:
     root = validator.schema
     found = [p for e in validator.iter_errors(obj) for p in _problems(kind, root, e)]
     return sorted(found, key=lambda p: (p.location, p.reason))
+
+
+def _schema_type(schema: dict) -> str:
+    """The JSON type a schema names, ``null`` aside (``""``: none named)."""
+    types = schema.get("type", [])
+    return next((t for t in ([types] if isinstance(types, str) else types) if t != "null"), "")
+
+
+_ZEROS = {"object": dict, "array": list, "string": str, "integer": int, "number": int}
+
+
+def _zero(schema: dict):
+    schema, _ = _resolve(schema)
+    if schema.get("x-kubernetes-int-or-string") or "oneOf" in schema:
+        return 0
+    kind = _schema_type(schema)
+    return False if kind == "boolean" else _ZEROS[kind]() if kind in _ZEROS else None
+
+
+def _decoded(value, schema: dict | None):
+    if schema is None or not isinstance(value, dict | list):
+        return value
+    schema, _ = _resolve(schema)
+    if isinstance(value, list):
+        items = schema.get("items")
+        if not isinstance(items, dict):
+            return value
+        return [_zero(items) if v is None else _decoded(v, items) for v in value]
+    fields = schema.get("properties") or {}
+    values = schema.get("additionalProperties")
+    out = {}
+    for key, v in value.items():
+        if key in fields:
+            if v is not None:  # a field set to null is left unset
+                out[key] = _decoded(v, fields[key])
+        elif isinstance(values, dict):
+            out[key] = _zero(values) if v is None else _decoded(v, values)
+        else:
+            out[key] = v
+    return out
+
+
+def decode_nulls(obj: dict) -> dict:
+    """``obj`` as Go's decoder leaves it: a field set to ``null`` is unset, a ``null`` in a
+    list or a map is the element type's zero value (``{}``, ``""``, ``0``, ``false``).
+
+    Examples
+    --------
+    >>> pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "labels": {"x": None}},
+    ...        "spec": {"tolerations": [None], "nodeName": None, "containers": []}}
+    >>> decode_nulls(pod)["metadata"], decode_nulls(pod)["spec"]
+    ({'name': 'a', 'labels': {'x': ''}}, {'tolerations': [{}], 'containers': []})
+    """
+    validator = _validator(obj.get("kind"), obj.get("apiVersion"))
+    if (obj.get("kind"), obj.get("apiVersion")) not in _SERVED or validator is None:
+        return obj
+    return _decoded(obj, validator.schema)
 
 
 def raise_for_schema(obj: dict, origin: str | None = None, *, verb: str = "creating") -> None:

@@ -212,6 +212,7 @@ class APIServer:
         self._check_version(rt, obj)
         if strict:
             schema.raise_for_schema(obj)
+            obj = schema.decode_nulls(obj)
         if obj.get("metadata") is None:  # `metadata:` null decodes to an empty ObjectMeta
             obj = {**obj, "metadata": {}}
         obj = defaults.apply_defaults(obj)
@@ -326,6 +327,7 @@ class APIServer:
         else:
             if strict:
                 schema.raise_for_schema(obj)
+                obj = schema.decode_nulls(obj)
             new = defaults.apply_defaults(obj)
             if rt.kind == "Secret":
                 _merge_string_data(new)
