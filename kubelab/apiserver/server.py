@@ -19,7 +19,15 @@ from kubelab.apiserver.applying import three_way_patch
 from kubelab.apiserver.events import EventRecorder
 from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
 from kubelab.apiserver.store import Store
-from kubelab.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
+from kubelab.errors import (
+    AlreadyExists,
+    BadRequest,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    StorageFull,
+)
 from kubelab.sim import Clock, rng
 
 __all__ = ["APIServer", "Client"]
@@ -38,6 +46,9 @@ _NO_STATUS_SUBRESOURCE = {
     "LimitRange",
 }
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Above Kubernetes' own scalability limits (150,000 pods, 300,000 containers), below what
+# would exhaust a notebook's memory for ever: a runaway ReplicaSet stops here.
+MAX_OBJECTS = 250_000
 
 
 def _pipeline():
@@ -56,11 +67,15 @@ class APIServer:
         The cluster's clock (timestamps, deletion deadlines).
     seed : int
         Seeds generated names and UIDs.
+    max_objects : int
+        The most objects the store holds, Events not counted (they are best-effort and
+        expire); a create past it raises :class:`~kubelab.errors.StorageFull`.
     """
 
-    def __init__(self, clock: Clock, *, seed: int = 0):
+    def __init__(self, clock: Clock, *, seed: int = 0, max_objects: int = MAX_OBJECTS):
         self.clock = clock
         self.store = Store()
+        self.max_objects = max_objects
         self._rng = rng(seed, "kube-apiserver")
         self.audit: list[tuple] = []
         self.events = EventRecorder(self)
@@ -164,6 +179,8 @@ class APIServer:
             raise Invalid(kind, meta.get("name", ""), errors)
         if self.store.get(kind, ns, meta["name"]) is not None:
             raise AlreadyExists(rt.qualified, meta["name"])
+        if self.store.size - self.store.count("Event") >= self.max_objects:
+            raise StorageFull(self.max_objects)
         self._admit("validate", obj, None, dry_run)
         if dry_run:
             return obj

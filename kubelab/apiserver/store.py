@@ -33,6 +33,7 @@ class Store:
         self._data: dict[str, dict[str, dict[str, dict]]] = {}
         self._watchers: dict[str, list[WatchHandler]] = {}
         self.revision = 0
+        self.size = 0  # objects stored, every kind
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:
         return self._data.get(kind, {}).get(namespace, {}).get(name)
@@ -61,6 +62,7 @@ class Store:
         bucket = self._data.setdefault(kind, {}).setdefault(ns, {})
         old = bucket.get(name)
         bucket[name] = obj
+        self.size += old is None
         self._notify(kind, "MODIFIED" if old is not None else "ADDED", obj, old)
         return obj
 
@@ -69,6 +71,7 @@ class Store:
         if not bucket or name not in bucket:
             return None
         old = bucket.pop(name)
+        self.size -= 1
         self.revision += 1
         self._notify(kind, "DELETED", old, None)
         return old
