@@ -117,6 +117,14 @@ def test_the_deployment_controller_gives_up_after_15_failed_syncs(monkeypatch):
 
 
 # -- stuck clusters ------------------------------------------------------------------------
+QUOTA_ONE_POD = {
+    "apiVersion": "v1",
+    "kind": "ResourceQuota",
+    "metadata": {"name": "pods"},
+    "spec": {"hard": {"pods": "1"}},
+}
+
+
 @pytest.fixture
 def deployment_syncs(monkeypatch):
     calls: collections.Counter = collections.Counter()
@@ -203,14 +211,7 @@ def test_clusters_waiting_on_something_that_never_comes_stay_quiet(scenario):
     d = kl.api.loader.load("data/deployment.yaml")[0].obj
     container = d["spec"]["template"]["spec"]["containers"][0]
     if scenario == "quota-blocked":
-        c.apply(
-            {
-                "apiVersion": "v1",
-                "kind": "ResourceQuota",
-                "metadata": {"name": "pods"},
-                "spec": {"hard": {"pods": "1"}},
-            }
-        )
+        c.apply(QUOTA_ONE_POD)
     elif scenario == "unschedulable":
         container["resources"] = {"requests": {"cpu": "64"}}
     elif scenario == "pvc-waiting":
@@ -266,14 +267,7 @@ def test_a_quota_blocked_replicaset_retries_with_growing_back_off(monkeypatch):
 
     monkeypatch.setattr(ReplicaSetController, "sync", counting)
     c = kl.Cluster(1, seed=0)
-    c.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ResourceQuota",
-            "metadata": {"name": "pods"},
-            "spec": {"hard": {"pods": "1"}},
-        }
-    )
+    c.apply(QUOTA_ONE_POD)
     rs = kl.api.loader.load("data/replicaset.yaml")[0].obj
     rs["metadata"]["name"] = "blocked"
     c.apply(rs)
