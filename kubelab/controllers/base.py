@@ -9,7 +9,9 @@ The queue behaves like client-go's rate-limited work queue: a key is queued once
 often it is added; a delayed add keeps the earliest time (``AddAfter``); a failed sync
 (a :class:`~kubelab.errors.KubelabError` out of :meth:`Controller.sync`) is retried with
 the default controller rate limiter's back-off (``AddRateLimited``: 5 ms doubling to
-1000 s), which a successful sync resets (``Forget``). Every controller writes through a
+1000 s), which a successful sync resets (``Forget``) unless it asked for a rate-limited
+requeue itself (a Deployment still stuck past its progress deadline: its checks space
+out instead of recurring every 5 ms). Every controller writes through a
 client limited like kube-controller-manager's (``--kube-api-qps`` 20, ``--kube-api-burst``
 30): past the burst, the queue waits in simulated time until the bucket has paid back.
 
