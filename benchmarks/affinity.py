@@ -20,7 +20,7 @@ import collections
 import sys
 import time
 
-from workloads import even_sizes, peak_mib, running_pods
+from workloads import even_sizes, peak_mib, running_pods, simulated_timeout
 
 ZONE = "topology.kubernetes.io/zone"
 HOST = "kubernetes.io/hostname"
@@ -90,8 +90,11 @@ def main(argv=None) -> int:
     parser.add_argument("--replicas", type=int, default=100, help="pods per ReplicaSet")
     parser.add_argument("--mode", choices=("constrained", "plain"), default="constrained")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=3600, help="simulated seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=0, help="simulated seconds (default: from --pods)"
+    )
     args = parser.parse_args(argv)
+    args.timeout = args.timeout or simulated_timeout(args.pods)
 
     import kubelab as kl
 

@@ -21,7 +21,7 @@ import argparse
 import sys
 import time
 
-from workloads import even_sizes, peak_mib, running_pods, workload
+from workloads import even_sizes, peak_mib, running_pods, simulated_timeout, workload
 
 
 def service(name: str) -> dict:
@@ -39,9 +39,12 @@ def main(argv=None) -> int:
     parser.add_argument("--services", type=int, default=100)
     parser.add_argument("--nodes", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=3600, help="simulated seconds")
+    parser.add_argument(
+        "--timeout", type=float, default=0, help="simulated seconds (default: from --pods)"
+    )
     parser.add_argument("--profile", metavar="FILE", help="write cProfile stats of the scale-up")
     args = parser.parse_args(argv)
+    args.timeout = args.timeout or simulated_timeout(args.pods)
 
     import kubelab as kl
 

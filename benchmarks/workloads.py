@@ -42,6 +42,12 @@ def running_pods(store) -> int:
     return sum(1 for p in store.list("Pod") if (p.get("status") or {}).get("phase") == "Running")
 
 
+def simulated_timeout(pods: int) -> float:
+    """Simulated seconds to allow for ``pods`` pods: an hour, or twice what the ReplicaSet
+    controller needs at kube-controller-manager's client rate (20 writes a second)."""
+    return max(3600.0, pods / 10)
+
+
 def peak_mib() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -24,6 +24,8 @@ Examples
 from __future__ import annotations
 
 import copy
+import math
+import numbers
 from collections.abc import Callable
 
 from kubelab.apiserver import APIServer
@@ -51,6 +53,10 @@ class Cluster:
         The image catalogue (defaults to the course's, ``data/images.yaml``).
     proxy_mode : {"iptables", "ipvs"}, keyword-only
         How every node's kube-proxy balances: random choice (iptables) or round robin (IPVS).
+    max_objects : int, keyword-only
+        The most objects the API server stores (Events not counted; default 250,000, above
+        Kubernetes' own limit of 150,000 pods). A create past it fails with
+        :class:`~kubelab.errors.StorageFull`, so a runaway workload cannot exhaust memory.
     """
 
     def __init__(
@@ -60,6 +66,7 @@ class Cluster:
         seed: int = 0,
         images=None,
         proxy_mode: str = "iptables",
+        max_objects: int | None = None,
     ):
         from kubelab.apiserver.plugins import ADMISSION_PLUGINS
         from kubelab.controllers.manager import CONTROLLERS
@@ -71,6 +78,8 @@ class Cluster:
         self.seed = seed
         self.clock = Clock()
         self.api = APIServer(self.clock, seed=seed)
+        if max_objects is not None:
+            self.api.max_objects = _count("max_objects", max_objects)
         self.api.admission.extend(plugin() for plugin in ADMISSION_PLUGINS)
         for ns in _SYSTEM_NAMESPACES:
             self.api.create(
@@ -107,14 +116,21 @@ class Cluster:
         return self.clock.now
 
     def run(self, seconds: float) -> Cluster:
-        """Advance simulated time by ``seconds``, running every component. Chainable."""
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0")
+        """Advance simulated time by ``seconds``, running every component. Chainable.
+
+        >>> import kubelab as kl
+        >>> kl.Cluster(1).run(float("inf"))
+        Traceback (most recent call last):
+        ...
+        ValueError: seconds must be a finite number of simulated seconds, not inf
+        """
+        seconds = _seconds("seconds", seconds)
         self.clock.run_until(self.clock.now + seconds)
         return self
 
     def run_until(self, condition: Callable[[Cluster], bool], *, timeout: float) -> Cluster:
         """Advance until ``condition(cluster)`` holds; ``TimeoutError`` after ``timeout`` seconds."""
+        timeout = _seconds("timeout", timeout)
         if condition(self):
             return self
         deadline = self.clock.now + timeout
@@ -323,6 +339,25 @@ class Cluster:
     def __repr__(self) -> str:
         pods = self.api.store.count("Pod")
         return f"<kubelab.Cluster nodes={len(self.kubelets)} pods={pods} t={self.now:g}s seed={self.seed}>"
+
+
+def _seconds(name: str, value) -> float:
+    """A duration argument: a finite number >= 0 (time cannot run to infinity)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number of simulated seconds, not {type(value).__name__}")
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError(f"{name} must be a finite number of simulated seconds, not {value}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0")
+    return float(value)
+
+
+def _count(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0")
+    return value
 
 
 def _node_manifest(manifest_or_name) -> dict:

@@ -29,6 +29,7 @@ __all__ = [
     "KubelabError",
     "NotFound",
     "RequestEntityTooLarge",
+    "StorageFull",
     "TooManyRequests",
     "UnknownResource",
     "go_value",
@@ -122,6 +123,18 @@ class TooManyRequests(KubelabError):
     """An eviction refused because of a PodDisruptionBudget."""
 
     reason, code = "TooManyRequests", 429
+
+
+class StorageFull(KubelabError):
+    """The store is full: kubelab's stand-in for etcd's space quota (``max_objects``)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"etcdserver: mvcc: database space exceeded (this cluster stores at most {limit} "
+            "objects, Events not counted; delete some, or start a cluster with a higher cap: "
+            "kl.Cluster(..., max_objects=N))"
+        )
 
 
 def go_value(value: Any) -> str:

@@ -133,6 +133,7 @@ def snapshot(c: kl.Cluster) -> dict:
     store = c.api.store
     return {
         "revision": store.revision,
+        "size": store.size,  # the object count behind max_objects
         "kinds": store.kinds(),
         "objects": {
             (kind, o["metadata"].get("namespace", ""), o["metadata"]["name"]): copy.deepcopy(o)

@@ -28,6 +28,7 @@ from kubelab.errors import (
     Invalid,
     InvalidSelector,
     NotFound,
+    StorageFull,
     UnknownResource,
 )
 from kubelab.sim import Clock, rng
@@ -48,6 +49,9 @@ _NO_STATUS_SUBRESOURCE = {
     "LimitRange",
 }
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+# Above Kubernetes' own scalability limits (150,000 pods, 300,000 containers), below what
+# would exhaust a notebook's memory for ever: a runaway ReplicaSet stops here.
+MAX_OBJECTS = 250_000
 
 
 def _pipeline():
@@ -66,11 +70,15 @@ class APIServer:
         The cluster's clock (timestamps, deletion deadlines).
     seed : int
         Seeds generated names and UIDs.
+    max_objects : int
+        The most objects the store holds, Events not counted (they are best-effort and
+        expire); a create past it raises :class:`~kubelab.errors.StorageFull`.
     """
 
-    def __init__(self, clock: Clock, *, seed: int = 0):
+    def __init__(self, clock: Clock, *, seed: int = 0, max_objects: int = MAX_OBJECTS):
         self.clock = clock
         self.store = Store()
+        self.max_objects = max_objects
         self._rng = rng(seed, "kube-apiserver")
         self.audit: list[tuple] = []
         self._staged_audit: list[tuple] | None = None  # requests of the open transaction
@@ -79,9 +87,10 @@ class APIServer:
         self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True
 
-    def client(self, user: str) -> Client:
-        """A client that identifies itself as ``user`` (a component name, or ``kubectl``)."""
-        return Client(self, user)
+    def client(self, user: str, *, qps: float | None = None, burst: int = 1) -> Client:
+        """A client that identifies itself as ``user`` (a component name, or ``kubectl``);
+        with ``qps``, its writes are rate limited (client-go's ``QPS``/``Burst``)."""
+        return Client(self, user, qps=qps, burst=burst)
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -241,6 +250,8 @@ class APIServer:
             raise Invalid(kind, meta.get("name", ""), errors)
         if self.store.get(kind, ns, meta["name"]) is not None:
             raise AlreadyExists(rt.qualified, meta["name"])
+        if self.store.size - self.store.count("Event") >= self.max_objects:
+            raise StorageFull(self.max_objects)
         self._admit("validate", obj, None, dry_run)
         if dry_run:
             return obj
@@ -611,12 +622,43 @@ def _unsupported(obj: dict) -> str:
 
 
 class Client:
-    """What a component holds: the API server's verbs, signed with the component's name."""
+    """What a component holds: the API server's verbs, signed with the component's name.
 
-    def __init__(self, server: APIServer, user: str):
+    With ``qps``, writes take tokens from a bucket of ``burst`` (client-go's rest client
+    rate limiter). A write past the bucket is not refused: nothing blocks on a simulated
+    clock, so it is served and leaves the bucket in debt; :meth:`throttle_delay` says how
+    long the caller would have waited, and a controller's queue waits that long before its
+    next sync. Reads come from informers and Events are best-effort: neither is limited.
+
+    Examples
+    --------
+    >>> from kubelab.sim import Clock
+    >>> clock = Clock(); api = APIServer(clock); api.namespace_checks = False
+    >>> client = api.client("replicaset-controller", qps=20, burst=2)
+    >>> for name in "abc":
+    ...     _ = client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}})
+    >>> client.throttle_delay()   # the third write went one token past the burst
+    0.05
+    >>> _ = clock.run_until(0.05); client.throttle_delay()
+    0.0
+    """
+
+    def __init__(self, server: APIServer, user: str, *, qps: float | None = None, burst: int = 1):
+        from kubelab.client.flowcontrol import TokenBucket
+
         self.server, self.user = server, user
+        self.limiter = TokenBucket(server.clock, qps, burst) if qps else None
+
+    def _throttle(self) -> None:
+        if self.limiter is not None:
+            self.limiter.reserve()
+
+    def throttle_delay(self) -> float:
+        """Seconds until the writes sent so far have left the client's rate limiter (0: now)."""
+        return self.limiter.delay() if self.limiter is not None else 0.0
 
     def create(self, obj, **kw):
+        self._throttle()
         return self.server.create(obj, user=self.user, **kw)
 
     def get(self, kind, name, namespace="default"):
@@ -626,27 +668,34 @@ class Client:
         return self.server.list(kind, namespace, selector, field_selector, user=self.user)
 
     def update(self, obj, **kw):
+        self._throttle()
         return self.server.update(obj, user=self.user, **kw)
 
     def update_status(self, obj):
+        self._throttle()
         return self.server.update(obj, user=self.user, subresource="status")
 
     def patch(self, kind, name, namespace, patch, patch_type="strategic", **kw):
+        self._throttle()
         return self.server.patch(kind, name, namespace, patch, patch_type, user=self.user, **kw)
 
     def apply(self, obj, **kw):
+        self._throttle()
         return self.server.apply(obj, user=self.user, **kw)
 
     def delete(self, kind, name, namespace="default", **kw):
+        self._throttle()
         return self.server.delete(kind, name, namespace, user=self.user, **kw)
 
     def bind(self, pod, node_name):
+        self._throttle()
         return self.server.bind(pod, node_name, user=self.user)
 
     def evict(self, name, namespace="default", **kw):
         """The ``pods/eviction`` subresource: a delete that respects PodDisruptionBudgets."""
         from kubelab.apiserver.eviction import evict
 
+        self._throttle()
         return evict(self.server, namespace, name, user=self.user, **kw)
 
     def event(self, obj, type_, reason, message):

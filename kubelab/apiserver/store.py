@@ -59,6 +59,7 @@ class Store:
         self._staged_watchers: dict[str, list[WatchHandler]] = {}
         self._tx: _Transaction | None = None
         self.revision = 0
+        self.size = 0  # objects stored, every kind
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:
         return self._data.get(kind, {}).get(namespace, {}).get(name)
@@ -90,6 +91,7 @@ class Store:
         bucket = self._data.setdefault(kind, {}).setdefault(ns, {})
         old = bucket.get(name)
         bucket[name] = obj
+        self.size += old is None
         if self._tx is not None:
             self._tx.undo.append((kind, ns, name, old, fresh))
         self._notify(kind, "MODIFIED" if old is not None else "ADDED", obj, old)
@@ -100,6 +102,7 @@ class Store:
         if not bucket or name not in bucket:
             return None
         old = bucket.pop(name)
+        self.size -= 1
         self.revision += 1
         if self._tx is not None:
             self._tx.undo.append((kind, namespace, name, old, 0))
@@ -165,6 +168,7 @@ class Store:
                 del self._data[kind]
             elif fresh:
                 del self._data[kind][ns]
+            self.size += (before is not None) - (staged is not None)
             if staged is None:  # a removal undone
                 event, obj, old = "ADDED", before, None
             elif before is None:  # a creation undone

@@ -441,7 +441,7 @@ class DaemonSetsController(PodOwnerHandlers, Controller):
                 self.client.update_status(new)
         if next_available is not None:
             # Whole-second timestamps: wake just after the pod turns available.
-            self.clock.call_at(max(next_available, now) + 0.001, self.enqueue, _key(ds))
+            self.enqueue(_key(ds), delay=max(next_available - now, 0.0) + 0.001)
 
 
 _REQUIRED_STATUS = frozenset(

@@ -77,33 +77,23 @@ from kubelab.errors import AlreadyExists, KubelabError, NotFound
 
 __all__ = ["DeploymentController"]
 
-_MAX_RETRIES = 15  # as upstream's maxRetries: then the key is dropped until the next change
-
 
 class DeploymentController(Controller):
     """Rolls Deployments out through their ReplicaSets."""
 
     name = "deployment-controller"
+    max_retries = 15  # upstream's maxRetries: then the key is dropped until the next change
 
     # -- wiring ----------------------------------------------------------------------------
     def setup(self) -> None:
         self.deployments = self.informers.get("Deployment")
         self.rss = self.informers.get("ReplicaSet")
         self.pods = self.informers.get("Pod")
-        self._progress_timers: dict = {}
-        self._retries: dict = {}
-        self.deployments.add_handler(
-            on_add=self.enqueue_object, on_update=self.enqueue_object, on_delete=self._d_deleted
-        )
+        self.deployments.add_handler(on_add=self.enqueue_object, on_update=self.enqueue_object)
         self.rss.add_handler(
             on_add=self._rs_added, on_update=self._rs_updated, on_delete=self._rs_deleted
         )
         self.pods.add_handler(on_delete=self._pod_deleted)
-
-    def _d_deleted(self, d: dict) -> None:
-        timer = self._progress_timers.pop(_key(d), None)
-        if timer is not None:
-            timer[1].cancel()
 
     def _resolve(self, obj: dict, ref: dict | None) -> dict | None:
         if ref is None or ref.get("kind") != "Deployment":
@@ -167,20 +157,8 @@ class DeploymentController(Controller):
     # -- the reconcile loop ----------------------------------------------------------------
     def sync(self, key) -> None:
         d = self.deployments.get(*key)
-        if d is None:
-            return
-        try:
-            self.sync_deployment(d)
-        except KubelabError:
-            # As upstream's work queue: retry with exponential back-off, then give up.
-            tries = self._retries.get(key, 0)
-            if tries < _MAX_RETRIES:
-                self._retries[key] = tries + 1
-                self.enqueue(key, delay=min(0.005 * 2**tries, 60.0))
-            else:
-                self._retries.pop(key, None)
-            return
-        self._retries.pop(key, None)
+        if d is not None:
+            self.sync_deployment(d)  # an API error: the base retries with back-off
 
     def sync_deployment(self, d: dict) -> None:
         """``syncDeployment``: which of paused / scaling / rollout applies, in that order."""
@@ -470,20 +448,19 @@ class DeploymentController(Controller):
         if status != (d.get("status") or {}):
             self._write_status(d, status)
             return
-        delay = progress_check_delay(d, status, now)
+        self.requeue_stuck_deployment(d, status)
+
+    def requeue_stuck_deployment(self, d: dict, status: dict) -> None:
+        """``requeueStuckDeployment``: look again when the progress deadline passes; past
+        it, rate-limited (the back-off grows while nothing changes: a Deployment that lost
+        availability long after its rollout finished is checked ever less often)."""
+        delay = progress_check_delay(d, status, self.clock.now)
         if delay is None:
             return
-        key, when = _key(d), now + delay
-        pending = self._progress_timers.get(key)
-        if pending is not None and not pending[1].cancelled and pending[0] == when:
-            return
-        if pending is not None:
-            pending[1].cancel()
-        self._progress_timers[key] = (when, self.clock.call_at(when, self._progress_due, key))
-
-    def _progress_due(self, key) -> None:
-        self._progress_timers.pop(key, None)
-        self.enqueue(key)
+        if delay == 0:
+            self.add_rate_limited(_key(d))
+        else:
+            self.enqueue(_key(d), delay=delay)
 
 
 def _key(obj: dict) -> tuple[str, str]:

@@ -248,7 +248,8 @@ def rollout_status(all_rss: list, new_rs: dict | None, d: dict, now: float) -> d
 
 
 def progress_check_delay(d: dict, status: dict, now: float) -> float | None:
-    """``requeueStuckDeployment``: when to look again for a timed-out rollout (``None``: no need).
+    """``requeueStuckDeployment``: when to look again for a timed-out rollout (``None``: no
+    need; 0: now, rate-limited, as less than a second is left).
 
     Upstream adds a second against clock skew; so does kubelab.
 
@@ -258,6 +259,8 @@ def progress_check_delay(d: dict, status: dict, now: float) -> float | None:
     ...                                "lastUpdateTime": "2025-01-01T00:00:02Z"}]}
     >>> progress_check_delay(d, {}, 5.0)
     8.0
+    >>> progress_check_delay(d, {}, 11.5)
+    0.0
     """
     current = get_condition(d.get("status"), "Progressing")
     if not has_progress_deadline(d) or current is None:
@@ -267,7 +270,7 @@ def progress_check_delay(d: dict, status: dict, now: float) -> float | None:
     since = parse_time(current.get("lastUpdateTime")) or 0.0
     after = since + d["spec"]["progressDeadlineSeconds"] - now
     if after < 1:
-        return max(after, 0.0) + 0.001  # just past the deadline: the next check decides
+        return 0.0
     return after + 1
 
 

@@ -147,7 +147,7 @@ class DisruptionController(Controller):
         try:
             self.try_sync(pdb)
         except Conflict:
-            self.enqueue(key, delay=1.0)
+            self.add_rate_limited(key)
         except _SyncError as error:
             self.fail_safe(pdb, str(error))
 
@@ -187,7 +187,7 @@ class DisruptionController(Controller):
             current += is_pod_ready(pod)
         self.update_pdb_status(pdb, current, desired, expected, disrupted)
         if recheck is not None:
-            self.clock.call_at(max(recheck, now) + 0.001, self.enqueue, _key(pdb))
+            self.enqueue(_key(pdb), delay=max(recheck - now, 0.0) + 0.001)
 
     def expected_scale(self, pods: list[dict]) -> tuple[int, list[str]]:
         """``getExpectedScale``: the sum of the scale of the pods' controllers."""

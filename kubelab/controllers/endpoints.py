@@ -128,11 +128,11 @@ class EndpointsController(ServicePodsController):
         if svc is None or svc["metadata"].get("deletionTimestamp"):
             if current is not None and svc is None:
                 self._delete(current)
-            self.forget(key)
+            self.drop_caches(key)
             return
         spec = svc.get("spec") or {}
         if not spec.get("selector") or spec.get("type") == "ExternalName":
-            self.forget(key)
+            self.drop_caches(key)
             return  # user-managed Endpoints (or none)
         publish = bool(spec.get("publishNotReadyAddresses"))
         groups, total = self._groups(key, svc, lambda p: _entry(p, svc, publish))
@@ -176,8 +176,8 @@ class EndpointsController(ServicePodsController):
                 _insort(state, new)
         return state[0], state[1]
 
-    def forget(self, key) -> None:
-        super().forget(key)
+    def drop_caches(self, key) -> None:
+        super().drop_caches(key)
         self._state.pop(key, None)
 
     def _write(self, svc: dict, current: dict | None, subsets: list, annotations) -> None:
@@ -215,7 +215,7 @@ class EndpointsController(ServicePodsController):
             new["metadata"] = merged
             self.client.update(new)
         except (Conflict, NotFound, AlreadyExists):
-            self.enqueue((meta.get("namespace", ""), meta["name"]), delay=1.0)
+            self.add_rate_limited((meta.get("namespace", ""), meta["name"]))
 
     def _delete(self, endpoints: dict) -> None:
         meta = endpoints["metadata"]

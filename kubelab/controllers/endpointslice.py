@@ -126,6 +126,7 @@ class EndpointSliceController(ServicePodsController):
     """Keep each selecting Service's EndpointSlices equal to its pods' endpoints."""
 
     name = "endpointslice-controller"
+    retry_base = 1.0  # upstream defaultSyncBackOff (maxSyncBackOff: 1000 s)
     max_endpoints_per_slice = MAX_ENDPOINTS_PER_SLICE
 
     def setup(self) -> None:
@@ -155,7 +156,7 @@ class EndpointSliceController(ServicePodsController):
         ):
             for slice_ in existing:
                 self._delete(slice_)
-            self.forget(key)
+            self.drop_caches(key)
             return
         build = lambda pod: self._entry(pod, svc)  # noqa: E731
         changes = self.pod_changes(svc, build)
@@ -164,8 +165,8 @@ class EndpointSliceController(ServicePodsController):
         self._sync_all(svc, existing, build)
         self._remember(key)
 
-    def forget(self, key) -> None:
-        super().forget(key)
+    def drop_caches(self, key) -> None:
+        super().drop_caches(key)
         self._layouts.pop(key, None)
 
     def _sync_all(self, svc: dict, existing: list, build) -> None:
@@ -388,7 +389,7 @@ class EndpointSliceController(ServicePodsController):
             new["metadata"] = dict(slice_["metadata"], labels=labels)
             return self.client.update(new)
         except (Conflict, NotFound, AlreadyExists):
-            self.enqueue(_service_key(svc), delay=1.0)
+            self.add_rate_limited(_service_key(svc))
             return None
 
     def _delete(self, slice_: dict) -> None:

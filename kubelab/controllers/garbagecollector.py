@@ -139,7 +139,7 @@ class GarbageCollector(Controller):
             else:
                 self.attempt_to_delete(obj)
         except Conflict:
-            self.enqueue(key, delay=1.0)  # changed under us: look again
+            self.add_rate_limited(key)  # changed under us: look again
 
     def attempt_to_delete(self, obj: dict) -> None:
         """Upstream ``attemptToDeleteItem``."""

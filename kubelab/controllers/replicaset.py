@@ -77,7 +77,6 @@ class ReplicaSetController(Controller):
         self.pods = self.informers.get("Pod")
         self._selectors: dict[str, tuple] = {}  # uid → (selector source, parsed)
         self._status_pending: set = set()
-        self._failures: dict = {}  # key → consecutive failed syncs (rate-limited requeue)
         self.owners.add_handler(
             on_add=self.enqueue_object, on_update=self._owner_updated, on_delete=self._owner_deleted
         )
@@ -197,12 +196,8 @@ class ReplicaSetController(Controller):
         # As upstream, status counts the pods seen before acting; the pod events our own
         # creations and deletions cause bring the next sync, which counts them.
         self.update_status(owner, pods, error)
-        if error is not None:  # upstream queue.AddRateLimited: retry in 5 ms, doubling to 1000 s
-            failures = self._failures.get(key, 0)
-            self._failures[key] = failures + 1
-            self.enqueue(key, delay=min(0.005 * 2**failures, 1000.0))
-        else:
-            self._failures.pop(key, None)
+        if error is not None:  # upstream handleErr: retry in 5 ms, doubling to 1000 s
+            self.add_rate_limited(key)
 
     def _can_adopt(self, owner: dict) -> str | None:
         return recheck_owner(self.client, owner)
@@ -346,7 +341,7 @@ class ReplicaSetController(Controller):
             if (t := pod_ready_time(p)) is not None and t + min_ready >= now
         ]
         if times:
-            self.clock.call_at(min(times) + 0.001, self.enqueue, _key(owner))
+            self.enqueue(_key(owner), delay=max(min(times) - now, 0.0) + 0.001)
 
 
 def _key(obj: dict) -> tuple[str, str]:

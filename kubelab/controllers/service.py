@@ -58,6 +58,7 @@ class ServiceController(Controller):
     """Provision and release simulated cloud load balancers for LoadBalancer Services."""
 
     name = "service-controller"
+    retry_base, retry_cap = 5.0, 300.0  # upstream minRetryDelay / maxRetryDelay
     provisioning_seconds = 5.0  # how long "the cloud" takes to create a load balancer
 
     def setup(self) -> None:
@@ -141,7 +142,7 @@ class ServiceController(Controller):
         try:
             return self.client.update_status(new)
         except (Conflict, NotFound):
-            self.enqueue(_key(svc), delay=1.0)
+            self.add_rate_limited(_key(svc))
             return None
 
     def _set_finalizer(self, svc: dict, finalizers: list):
@@ -152,7 +153,7 @@ class ServiceController(Controller):
         try:
             return self.client.update(new)
         except (Conflict, NotFound):
-            self.enqueue(_key(svc), delay=1.0)
+            self.add_rate_limited(_key(svc))
             return None
 
 

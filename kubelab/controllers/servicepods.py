@@ -241,7 +241,8 @@ class ServicePodsController(Controller):
         hit = self._per_pod[key][1].get(pod_name)
         return hit[1] if hit is not None else None
 
-    def forget(self, key) -> None:
+    def drop_caches(self, key) -> None:
+        """Forget what was cached for the Service ``key`` (gone, or not selecting pods)."""
         self._per_pod.pop(key, None)
         self._dirty.pop(key, None)
 

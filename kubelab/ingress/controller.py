@@ -47,6 +47,7 @@ class IngressNginxController(Controller):
     """ingress-nginx: Sync events and the Ingress status address."""
 
     name = "nginx-ingress-controller"
+    qps = None  # not a kube-controller-manager client
 
     def setup(self) -> None:
         self._classes = self.informers.get("IngressClass")

@@ -92,6 +92,7 @@ class Scheduler(Controller):
     """
 
     name = DEFAULT_SCHEDULER_NAME
+    qps = None  # kube-scheduler's own client limits (50/100) are not modelled
 
     def setup(self) -> None:
         self.table = NodeTable()
