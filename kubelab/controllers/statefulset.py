@@ -92,7 +92,6 @@ class StatefulSetController(PodOwnerHandlers, Controller):
         self.pods = self.informers.get("Pod")
         self.claims = self.informers.get("PersistentVolumeClaim")
         self.history = self.informers.get("ControllerRevision")
-        self._failures: dict = {}
         self.sets.add_handler(on_add=self.enqueue_object, on_update=self.owner_updated)
         self.pods.add_handler(
             on_add=self.pod_changed, on_update=self.pod_updated, on_delete=self.pod_changed
@@ -113,7 +112,6 @@ class StatefulSetController(PodOwnerHandlers, Controller):
     def sync(self, key) -> None:
         sts = self.sets.get(*key)
         if sts is None:
-            self._failures.pop(key, None)
             return
         selector = owner_selector(sts)
         if selector is None:
@@ -123,11 +121,8 @@ class StatefulSetController(PodOwnerHandlers, Controller):
             pods = self.pods_for_set(sts, selector)
             status = self.update_stateful_set(sts, pods, revisions)
         except _Blocked:
-            failures = self._failures.get(key, 0)  # AddRateLimited: 5 ms doubling to 1000 s
-            self._failures[key] = failures + 1
-            self.enqueue(key, delay=min(0.005 * 2**failures, 1000.0))
+            self.add_rate_limited(key)  # 5 ms doubling to 1000 s, until a sync goes through
             return
-        self._failures.pop(key, None)
         min_ready = sts["spec"].get("minReadySeconds") or 0
         if (
             min_ready
