@@ -27,6 +27,7 @@ import copy
 from collections.abc import Callable
 
 from kubelab.apiserver import APIServer
+from kubelab.apiserver.events import EVENT_TTL
 from kubelab.client import InformerFactory
 from kubelab.controllers import Context
 from kubelab.errors import AlreadyExists, Invalid, KubelabError, NotFound
@@ -51,6 +52,13 @@ class Cluster:
         The image catalogue (defaults to the course's, ``data/images.yaml``).
     proxy_mode : {"iptables", "ipvs"}, keyword-only
         How every node's kube-proxy balances: random choice (iptables) or round robin (IPVS).
+    event_ttl : float or None, keyword-only
+        Seconds an Event lives after its last write, like kube-apiserver's ``--event-ttl``
+        (default one hour); ``None`` keeps every Event.
+    keep_history : bool, keyword-only
+        Keep everything observed: every Event (no TTL), audit row, history row and metrics
+        sample. By default these keep the last hour (:data:`kubelab.sim.RETENTION`), with a
+        row cap each, so a long session stays flat in memory.
     """
 
     def __init__(
@@ -60,6 +68,8 @@ class Cluster:
         seed: int = 0,
         images=None,
         proxy_mode: str = "iptables",
+        event_ttl: float | None = EVENT_TTL,
+        keep_history: bool = False,
     ):
         from kubelab.apiserver.plugins import ADMISSION_PLUGINS
         from kubelab.controllers.manager import CONTROLLERS
@@ -70,7 +80,15 @@ class Cluster:
 
         self.seed = seed
         self.clock = Clock()
-        self.api = APIServer(self.clock, seed=seed)
+        if event_ttl is not None and not event_ttl > 0:
+            raise ValueError("event_ttl must be a positive number of seconds or None")
+        self.keep_history = keep_history
+        self.api = APIServer(
+            self.clock,
+            seed=seed,
+            event_ttl=None if keep_history else event_ttl,
+            keep_history=keep_history,
+        )
         self.api.admission.extend(plugin() for plugin in ADMISSION_PLUGINS)
         for ns in _SYSTEM_NAMESPACES:
             self.api.create(
@@ -85,7 +103,7 @@ class Cluster:
         self.ctx = Context(
             self.clock, self.api, self.informers, seed, config={"images": self.images}
         )
-        self.recorder = Recorder(self.ctx)
+        self.recorder = Recorder(self.ctx, keep_all=keep_history)
         self.scheduler = Scheduler(self.ctx)
         self.controllers = {cls.name: cls(self.ctx) for cls in CONTROLLERS}
         self._kubelet_class = Kubelet
@@ -97,7 +115,10 @@ class Cluster:
 
         # metrics-server (kubectl top, c.metrics.frame()); big clusters start it on first use
         self.metrics = MetricsServer(
-            self.clock, self.kubelets, enabled=len(self.kubelets) <= AUTO_ENABLE_NODES
+            self.clock,
+            self.kubelets,
+            enabled=len(self.kubelets) <= AUTO_ENABLE_NODES,
+            keep_all=keep_history,
         )
 
     # -- time --------------------------------------------------------------------------------
@@ -268,19 +289,24 @@ class Cluster:
     # -- seeing ------------------------------------------------------------------------------
     @property
     def history(self):
-        """Tidy DataFrame: one row per (time, object) change of workload state."""
+        """Tidy DataFrame: one row per (time, object) change of workload state (the last hour,
+        plus each live object's state before it, unless ``keep_history=True``)."""
         return self.recorder.frame()
 
     @property
     def events(self):
-        """DataFrame of Kubernetes Events: time, namespace, kind, name, type, reason, message."""
+        """DataFrame of Kubernetes Events: time, namespace, kind, name, type, reason, message.
+
+        The last hour's occurrences, as ``kubectl get events`` shows (``--event-ttl``), unless
+        the cluster was built with ``keep_history=True`` or ``event_ttl=None``."""
         from kubelab.observe import events_frame
 
         return events_frame(self.api)
 
     @property
     def audit(self):
-        """DataFrame of every request the API server served: who (user) did what (verb) to what."""
+        """DataFrame of every request the API server served: who (user) did what (verb) to what
+        (the last hour unless ``keep_history=True``)."""
         from kubelab.observe import audit_frame
 
         return audit_frame(self.api)

@@ -16,13 +16,15 @@ from kubelab.api import kinds
 from kubelab.api.meta import timestamp
 from kubelab.apiserver import admission
 from kubelab.apiserver.applying import three_way_patch
-from kubelab.apiserver.events import EventRecorder
+from kubelab.apiserver.events import EVENT_TTL, EventRecorder
 from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
 from kubelab.apiserver.store import Store
 from kubelab.errors import AlreadyExists, BadRequest, Conflict, Forbidden, Invalid, NotFound
-from kubelab.sim import Clock, rng
+from kubelab.sim import RETENTION, Clock, RingLog, rng
 
-__all__ = ["APIServer", "Client"]
+__all__ = ["AUDIT_MAX_ROWS", "APIServer", "Client"]
+
+AUDIT_MAX_ROWS = 200_000  # requests kept in APIServer.audit at most (the last hour otherwise)
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _NO_STATUS_SUBRESOURCE = {
@@ -56,14 +58,28 @@ class APIServer:
         The cluster's clock (timestamps, deletion deadlines).
     seed : int
         Seeds generated names and UIDs.
+    event_ttl : float or None
+        Seconds an Event lives after its last write (``--event-ttl``; ``None``: for ever).
+    keep_history : bool
+        Keep every audit row and event occurrence (otherwise the last hour, bounded).
     """
 
-    def __init__(self, clock: Clock, *, seed: int = 0):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        event_ttl: float | None = EVENT_TTL,
+        keep_history: bool = False,
+    ):
         self.clock = clock
-        self.store = Store()
+        self.store = Store(clock)
         self._rng = rng(seed, "kube-apiserver")
-        self.audit: list[tuple] = []
-        self.events = EventRecorder(self)
+        # (time, user, verb, kind, namespace, name, code): the last hour, AUDIT_MAX_ROWS at most
+        self.audit = RingLog(clock, RETENTION, AUDIT_MAX_ROWS)
+        if keep_history:
+            self.audit.keep_all()
+        self.events = EventRecorder(self, ttl=event_ttl, keep_all=keep_history)
         # Admission plugins (LimitRanger, ResourceQuota, Service IP allocation ...), in order.
         self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True
