@@ -50,8 +50,7 @@ class Backoff:
         now = event_time if now is None else now
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
-            if now - self._swept > self.maximum:
-                self.gc(now)
+            self.sweep(now)
             entry = self._entries[key] = [self.initial, now]
         else:
             entry[0] = min(entry[0] * 2, self.maximum)
@@ -78,6 +77,11 @@ class Backoff:
         """When the current back-off of ``key`` ends (measured from its last update)."""
         entry = self._entries.get(key)
         return entry[1] + entry[0] if entry else 0.0
+
+    def sweep(self, now: float) -> None:
+        """:meth:`gc`, at most once per ``maximum`` seconds (cheap enough to call often)."""
+        if now - self._swept > self.maximum:
+            self.gc(now)
 
     def gc(self, now: float) -> None:
         """Drop the entries that have expired (``Backoff.GC``): keys of pods long gone."""

@@ -228,6 +228,8 @@ class Kubelet:
         if not self.running:
             return
         self._renew_lease()
+        for backoff in (self.crash_backoff, self.pull_backoff):
+            backoff.sweep(self.clock.now)  # housekeeping: kl.backOff.GC()
         node = self._nodes.get("", self.name)
         if node is None:  # deleted while we run: register again, as the kubelet does
             self._register()
