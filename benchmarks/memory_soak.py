@@ -11,8 +11,9 @@ Churn every simulated hour (all seeded, so every run is identical):
 
 Prints, per simulated hour, the process RSS and tracemalloc's current size (``--trace``), then
 the growth between hour 2 and the last hour; exits 1 if RSS grew or shrank by more than
-``--tolerance`` percent (15 by default). A 72-hour run takes about 10 CPU-minutes
-(``--hours 6`` about one; tracemalloc doubles both).
+``--tolerance`` percent (15 by default). A 72-hour run takes about 35 CPU-seconds (0.45 s per
+simulated hour; ``--trace`` about four times as long). Figures (seed 0): before the bounds the
+RSS grew from 91 MiB at hour 2 to 245 MiB at hour 72 (+169%); with them, 89 to 93 MiB (+3%).
 
 Usage: ``python benchmarks/memory_soak.py [--hours 72] [--trace] [--seed 0]``
 """
