@@ -29,6 +29,7 @@ import numbers
 from collections.abc import Callable
 
 from kubelab.apiserver import APIServer
+from kubelab.apiserver.events import EVENT_TTL
 from kubelab.client import InformerFactory
 from kubelab.controllers import Context
 from kubelab.errors import AlreadyExists, Invalid, KubelabError, NotFound
@@ -57,6 +58,13 @@ class Cluster:
         The most objects the API server stores (Events not counted; default 250,000, above
         Kubernetes' own limit of 150,000 pods). A create past it fails with
         :class:`~kubelab.errors.StorageFull`, so a runaway workload cannot exhaust memory.
+    event_ttl : float or None, keyword-only
+        Seconds an Event lives after its last write, like kube-apiserver's ``--event-ttl``
+        (default one hour); ``None`` keeps every Event.
+    keep_history : bool, keyword-only
+        Keep everything observed: every Event (no TTL), audit row, history row and metrics
+        sample. By default these keep the last hour (:data:`kubelab.sim.RETENTION`), with a
+        row cap each, so a long session stays flat in memory.
     """
 
     def __init__(
@@ -67,6 +75,8 @@ class Cluster:
         images=None,
         proxy_mode: str = "iptables",
         max_objects: int | None = None,
+        event_ttl: float | None = EVENT_TTL,
+        keep_history: bool = False,
     ):
         from kubelab.apiserver.plugins import ADMISSION_PLUGINS
         from kubelab.controllers.manager import CONTROLLERS
@@ -77,7 +87,15 @@ class Cluster:
 
         self.seed = seed
         self.clock = Clock()
-        self.api = APIServer(self.clock, seed=seed)
+        if event_ttl is not None and not event_ttl > 0:
+            raise ValueError("event_ttl must be a positive number of seconds or None")
+        self.keep_history = keep_history
+        self.api = APIServer(
+            self.clock,
+            seed=seed,
+            event_ttl=None if keep_history else event_ttl,
+            keep_history=keep_history,
+        )
         if max_objects is not None:
             self.api.max_objects = _count("max_objects", max_objects)
         self.api.admission.extend(plugin() for plugin in ADMISSION_PLUGINS)
@@ -94,7 +112,7 @@ class Cluster:
         self.ctx = Context(
             self.clock, self.api, self.informers, seed, config={"images": self.images}
         )
-        self.recorder = Recorder(self.ctx)
+        self.recorder = Recorder(self.ctx, keep_all=keep_history)
         self.scheduler = Scheduler(self.ctx)
         self.controllers = {cls.name: cls(self.ctx) for cls in CONTROLLERS}
         self._kubelet_class = Kubelet
@@ -106,7 +124,10 @@ class Cluster:
 
         # metrics-server (kubectl top, c.metrics.frame()); big clusters start it on first use
         self.metrics = MetricsServer(
-            self.clock, self.kubelets, enabled=len(self.kubelets) <= AUTO_ENABLE_NODES
+            self.clock,
+            self.kubelets,
+            enabled=len(self.kubelets) <= AUTO_ENABLE_NODES,
+            keep_all=keep_history,
         )
 
     # -- time --------------------------------------------------------------------------------
@@ -312,19 +333,24 @@ class Cluster:
     # -- seeing ------------------------------------------------------------------------------
     @property
     def history(self):
-        """Tidy DataFrame: one row per (time, object) change of workload state."""
+        """Tidy DataFrame: one row per (time, object) change of workload state (the last hour,
+        plus each live object's state before it, unless ``keep_history=True``)."""
         return self.recorder.frame()
 
     @property
     def events(self):
-        """DataFrame of Kubernetes Events: time, namespace, kind, name, type, reason, message."""
+        """DataFrame of Kubernetes Events: time, namespace, kind, name, type, reason, message.
+
+        The last hour's occurrences, as ``kubectl get events`` shows (``--event-ttl``), unless
+        the cluster was built with ``keep_history=True`` or ``event_ttl=None``."""
         from kubelab.observe import events_frame
 
         return events_frame(self.api)
 
     @property
     def audit(self):
-        """DataFrame of every request the API server served: who (user) did what (verb) to what."""
+        """DataFrame of every request the API server served: who (user) did what (verb) to what
+        (the last hour unless ``keep_history=True``)."""
         from kubelab.observe import audit_frame
 
         return audit_frame(self.api)

@@ -218,7 +218,7 @@ def test_metrics_server_off_until_used():
     c = kl.Cluster(nodes=1, seed=0)
     metrics = MetricsServer(c.clock, c.kubelets, enabled=False)
     c.run(60)
-    assert metrics.rows == [] and not metrics.enabled
+    assert len(metrics.rows) == 0 and not metrics.enabled
     metrics.ensure()
     assert metrics.enabled and metrics.scraped_at == 60.0
 

@@ -53,12 +53,13 @@ def timestamp(now: float) -> str:
     return _timestamp(int(min(max(now, _FIRST), _LAST)))
 
 
-@lru_cache(maxsize=65536)
+# Both caches hold recent instants; bounded small so a long session's memory stays flat.
+@lru_cache(maxsize=4096)
 def _timestamp(seconds: int) -> str:
     return (EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def parse_time(ts: str | None) -> float | None:
     """Seconds since the cluster started for an RFC 3339 timestamp (None stays None)."""
     if not ts:

@@ -17,7 +17,7 @@ from kubelab.api import kinds
 from kubelab.api.meta import timestamp
 from kubelab.apiserver import admission
 from kubelab.apiserver.applying import three_way_patch
-from kubelab.apiserver.events import EventRecorder
+from kubelab.apiserver.events import EVENT_TTL, EventRecorder
 from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
 from kubelab.apiserver.store import Store
 from kubelab.errors import (
@@ -31,9 +31,11 @@ from kubelab.errors import (
     StorageFull,
     UnknownResource,
 )
-from kubelab.sim import Clock, rng
+from kubelab.sim import RETENTION, Clock, RingLog, rng
 
-__all__ = ["APIServer", "Client"]
+__all__ = ["AUDIT_MAX_ROWS", "APIServer", "Client"]
+
+AUDIT_MAX_ROWS = 200_000  # requests kept in APIServer.audit at most (the last hour otherwise)
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _NO_STATUS_SUBRESOURCE = {
@@ -73,16 +75,31 @@ class APIServer:
     max_objects : int
         The most objects the store holds, Events not counted (they are best-effort and
         expire); a create past it raises :class:`~kubelab.errors.StorageFull`.
+    event_ttl : float or None
+        Seconds an Event lives after its last write (``--event-ttl``; ``None``: for ever).
+    keep_history : bool
+        Keep every audit row and event occurrence (otherwise the last hour, bounded).
     """
 
-    def __init__(self, clock: Clock, *, seed: int = 0, max_objects: int = MAX_OBJECTS):
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        seed: int = 0,
+        max_objects: int = MAX_OBJECTS,
+        event_ttl: float | None = EVENT_TTL,
+        keep_history: bool = False,
+    ):
         self.clock = clock
-        self.store = Store()
+        self.store = Store(clock)
         self.max_objects = max_objects
         self._rng = rng(seed, "kube-apiserver")
-        self.audit: list[tuple] = []
+        # (time, user, verb, kind, namespace, name, code): the last hour, AUDIT_MAX_ROWS at most
+        self.audit = RingLog(clock, RETENTION, AUDIT_MAX_ROWS)
+        if keep_history:
+            self.audit.keep_all()
         self._staged_audit: list[tuple] | None = None  # requests of the open transaction
-        self.events = EventRecorder(self)
+        self.events = EventRecorder(self, ttl=event_ttl, keep_all=keep_history)
         # Admission plugins (LimitRanger, ResourceQuota, Service IP allocation ...), in order.
         self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True

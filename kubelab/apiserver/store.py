@@ -28,11 +28,26 @@ Examples
 >>> store.rollback(savepoint)
 >>> store.count("ConfigMap"), store.revision, len(events)
 (0, 2, 2)
+
+A kind with a time to live (an etcd lease, refreshed by every write) disappears that long after
+its last write, with a ``DELETED`` watch event, as etcd's lease expiry deletes the key:
+
+>>> from kubelab.sim import Clock
+>>> clock = Clock()
+>>> store = Store(clock)
+>>> store.ttl["Event"] = 60
+>>> _ = store.put({"kind": "Event", "metadata": {"name": "e", "namespace": "default"}})
+>>> _ = clock.run_until(59); store.count("Event")
+1
+>>> _ = clock.run_until(60); store.count("Event")
+0
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+
+from kubelab.sim import LATE
 
 __all__ = ["Store", "WatchHandler"]
 
@@ -53,13 +68,17 @@ class _Transaction:
 class Store:
     """The cluster's state: ``kind → namespace → name → object``."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=None) -> None:
         self._data: dict[str, dict[str, dict[str, dict]]] = {}
         self._watchers: dict[str, list[WatchHandler]] = {}
         self._staged_watchers: dict[str, list[WatchHandler]] = {}
         self._tx: _Transaction | None = None
         self.revision = 0
         self.size = 0  # objects stored, every kind
+        self.clock = clock
+        # kind -> seconds an object lives after its last write (kube-apiserver's --event-ttl)
+        self.ttl: dict[str, float] = {}
+        self._expiry: dict[tuple[str, str, str], float] = {}  # key -> when its lease runs out
 
     def get(self, kind: str, namespace: str, name: str) -> dict | None:
         return self._data.get(kind, {}).get(namespace, {}).get(name)
@@ -94,6 +113,8 @@ class Store:
         self.size += old is None
         if self._tx is not None:
             self._tx.undo.append((kind, ns, name, old, fresh))
+        if kind in self.ttl:
+            self._lease((kind, ns, name), self.ttl[kind])
         self._notify(kind, "MODIFIED" if old is not None else "ADDED", obj, old)
         return obj
 
@@ -103,11 +124,29 @@ class Store:
             return None
         old = bucket.pop(name)
         self.size -= 1
+        self._expiry.pop((kind, namespace, name), None)
         self.revision += 1
         if self._tx is not None:
             self._tx.undo.append((kind, namespace, name, old, 0))
         self._notify(kind, "DELETED", old, None)
         return old
+
+    def _lease(self, key: tuple[str, str, str], ttl: float) -> None:
+        # One timer per key: a rewrite only moves the deadline, and the timer re-arms itself.
+        pending = key in self._expiry
+        self._expiry[key] = self.clock.now + ttl
+        if not pending:
+            self.clock.call_at(self._expiry[key], self._expire, key, priority=LATE)
+
+    def _expire(self, key: tuple[str, str, str]) -> None:
+        due = self._expiry.get(key)
+        if due is None:
+            return  # deleted before its lease ran out
+        if due > self.clock.now:
+            self.clock.call_at(due, self._expire, key, priority=LATE)
+            return
+        del self._expiry[key]  # (gone already if a rolled-back write had leased it)
+        self.remove(*key)
 
     def watch(
         self, kind: str, handler: WatchHandler, *, staged: bool = False

@@ -36,6 +36,7 @@ class Backoff:
     def __init__(self, initial: float = INITIAL, maximum: float = MAXIMUM):
         self.initial, self.maximum = initial, maximum
         self._entries: dict = {}  # key → [duration, last_update]
+        self._swept = 0.0
 
     def _expired(self, event_time: float, last_update: float) -> bool:
         return event_time - last_update > 2 * self.maximum
@@ -49,6 +50,7 @@ class Backoff:
         now = event_time if now is None else now
         entry = self._entries.get(key)
         if entry is None or self._expired(event_time, entry[1]):
+            self.sweep(now)
             entry = self._entries[key] = [self.initial, now]
         else:
             entry[0] = min(entry[0] * 2, self.maximum)
@@ -75,6 +77,17 @@ class Backoff:
         """When the current back-off of ``key`` ends (measured from its last update)."""
         entry = self._entries.get(key)
         return entry[1] + entry[0] if entry else 0.0
+
+    def sweep(self, now: float) -> None:
+        """:meth:`gc`, at most once per ``maximum`` seconds (cheap enough to call often)."""
+        if now - self._swept > self.maximum:
+            self.gc(now)
+
+    def gc(self, now: float) -> None:
+        """Drop the entries that have expired (``Backoff.GC``): keys of pods long gone."""
+        self._swept = now
+        for key in [k for k, (_, last) in self._entries.items() if self._expired(now, last)]:
+            del self._entries[key]
 
     def forget(self, key) -> None:
         self._entries.pop(key, None)

@@ -231,6 +231,8 @@ class Kubelet:
             return
         self._renew_lease()
         self._evict_over_local_storage()
+        for backoff in (self.crash_backoff, self.pull_backoff):
+            backoff.sweep(self.clock.now)  # housekeeping: kl.backOff.GC()
         node = self._nodes.get("", self.name)
         if node is None:  # deleted while we run: register again, as the kubelet does
             self._register()

@@ -9,14 +9,16 @@ AUDIT_COLUMNS = ["time", "user", "verb", "kind", "namespace", "name", "code"]
 
 
 def events_frame(api):
-    """Every Event occurrence, in order (repeats of an aggregated event are separate rows)."""
+    """Every Event occurrence of the last hour (``--event-ttl``), in order (repeats of an
+    aggregated event are separate rows)."""
     import pandas as pd
 
-    return pd.DataFrame(api.events.log, columns=EVENT_COLUMNS)
+    return pd.DataFrame(list(api.events.log.trim()), columns=EVENT_COLUMNS)
 
 
 def audit_frame(api):
-    """Every request the API server served: time, user (component), verb, object, HTTP code."""
+    """Every request the API server served in the last hour: time, user (component), verb,
+    object, HTTP code."""
     import pandas as pd
 
-    return pd.DataFrame(api.audit, columns=AUDIT_COLUMNS)
+    return pd.DataFrame(list(api.audit.trim()), columns=AUDIT_COLUMNS)

@@ -4,13 +4,21 @@ The :class:`Recorder` watches pods, workload controllers and nodes (through the
 API server's watch, like any component) and appends a row whenever an object's
 summary changes, so ``c.history`` is a tidy, change-driven time series: plot it
 with ``drawstyle="steps-post"``.
+
+It keeps the last hour (:data:`~kubelab.sim.RETENTION`) and at most :data:`MAX_ROWS` rows,
+plus, for each object still there whose rows all went, its last row before the window, so
+every live object's state is known from the window's start (``keep_all=True``, or
+``kl.Cluster(..., keep_history=True)``, keeps every row).
 """
 
 from __future__ import annotations
 
 from kubelab.api.meta import controller_ref, get_condition
+from kubelab.sim import RETENTION, RingLog
 
-__all__ = ["HISTORY_COLUMNS", "Recorder", "is_ready", "summarize"]
+__all__ = ["HISTORY_COLUMNS", "MAX_ROWS", "Recorder", "is_ready", "summarize"]
+
+MAX_ROWS = 200_000  # history rows kept at most (the last hour otherwise)
 
 HISTORY_COLUMNS = [
     "time",
@@ -134,12 +142,23 @@ def summarize(obj: dict | None, kind: str) -> tuple:
 class Recorder:
     """Appends a history row whenever a watched object's summary changes."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, *, keep_all: bool = False):
         self.clock = ctx.clock
-        self.rows: list[tuple] = []
+        self.rows = RingLog(ctx.clock, RETENTION, MAX_ROWS, on_drop=self._dropped)
+        if keep_all:
+            self.rows.keep_all()
         self._last: dict[tuple, tuple] = {}
+        # key -> its newest row that left the window, while the object lives
+        self._before: dict[tuple, tuple] = {}
         for kind in WATCHED:
             ctx.api.store.watch(kind, self._handler(kind))
+
+    def _dropped(self, row: tuple) -> None:
+        key = row[1:4]
+        if key in self._last:
+            self._before[key] = row
+        else:
+            self._before.pop(key, None)
 
     def _handler(self, kind):
         def on_event(event: str, obj: dict, old: dict | None) -> None:
@@ -150,6 +169,7 @@ class Recorder:
                 return
             if event == "DELETED":
                 self._last.pop(key, None)
+                self._before.pop(key, None)
             else:
                 self._last[key] = summary
             self.rows.append((self.clock.now, *key, *summary))
@@ -160,4 +180,9 @@ class Recorder:
         """The rows as a pandas DataFrame with :data:`HISTORY_COLUMNS`."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=HISTORY_COLUMNS)
+        self.rows.trim()
+        before = sorted(
+            (row for key, row in self._before.items() if key in self._last),
+            key=lambda row: row[0],
+        )
+        return pd.DataFrame([*before, *self.rows], columns=HISTORY_COLUMNS)

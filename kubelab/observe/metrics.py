@@ -9,7 +9,9 @@ container runtime, kube-proxy) uses: :data:`SYSTEM_CPU`, :data:`SYSTEM_MEMORY`.
 
 A cluster of at most :data:`AUTO_ENABLE_NODES` nodes starts scraping at once; a bigger one
 (a scale experiment) only once :meth:`MetricsServer.enable` is called or ``kubectl top`` runs,
-so 5,000-node runs do not pay for samples nobody reads.
+so 5,000-node runs do not pay for samples nobody reads. The samples kept for plots are the last
+hour's (:data:`~kubelab.sim.RETENTION`), :data:`MAX_ROWS` rows at most (``keep_all=True``, or
+``kl.Cluster(..., keep_history=True)``, keeps every sample).
 
 Examples
 --------
@@ -35,10 +37,11 @@ busy   250m         32Mi
 from __future__ import annotations
 
 from kubelab.kubelet.resources import usage
-from kubelab.sim import LATE
+from kubelab.sim import LATE, RETENTION, RingLog
 
 __all__ = [
     "AUTO_ENABLE_NODES",
+    "MAX_ROWS",
     "METRICS_COLUMNS",
     "RESOLUTION",
     "SYSTEM_CPU",
@@ -50,6 +53,7 @@ RESOLUTION = 15.0  # metrics-server --metric-resolution
 SYSTEM_CPU = 0.05  # cores the node's own daemons use (kubelet, containerd, kube-proxy)
 SYSTEM_MEMORY = 300 * 2**20
 AUTO_ENABLE_NODES = 100
+MAX_ROWS = 300_000  # samples kept for MetricsServer.frame at most (the last hour otherwise)
 METRICS_COLUMNS = [
     "time",
     "kind",
@@ -75,11 +79,23 @@ class MetricsServer:
         Node name → :class:`~kubelab.kubelet.Kubelet` (the cluster's live dict).
     enabled : bool
         Start scraping now (otherwise on :meth:`enable`).
+    keep_all : bool
+        Keep every sample (otherwise the last hour, :data:`MAX_ROWS` rows at most).
     """
 
-    def __init__(self, clock, kubelets: dict, *, enabled: bool = True, resolution=RESOLUTION):
+    def __init__(
+        self,
+        clock,
+        kubelets: dict,
+        *,
+        enabled: bool = True,
+        resolution=RESOLUTION,
+        keep_all: bool = False,
+    ):
         self.clock, self.kubelets, self.resolution = clock, kubelets, resolution
-        self.rows: list[tuple] = []
+        self.rows = RingLog(clock, RETENTION, MAX_ROWS)
+        if keep_all:
+            self.rows.keep_all()
         self.pods: dict[tuple[str, str], list[tuple[str, float, int]]] = {}
         self.nodes: dict[str, tuple[float, int]] = {}
         self.scraped_at: float | None = None
@@ -151,7 +167,7 @@ class MetricsServer:
         bytes; one row per container, pod and node per scrape)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows, columns=METRICS_COLUMNS)
+        return pd.DataFrame(list(self.rows.trim()), columns=METRICS_COLUMNS)
 
     def usage(self, kind: str = "Pod"):
         """Samples of one kind (``"Pod"``, ``"Node"`` or ``"Container"``) as a DataFrame."""

@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from dataclasses import dataclass
 
@@ -61,7 +62,10 @@ class ServiceChangeTracker:
         self.services = informers.get("Service")
         self.slices = informers.get("EndpointSlice")
         self.slices.add_index(SLICE_INDEX, _slice_service)
-        self.version: dict = {}  # (namespace, name) → change counter
+        # (namespace, name) → when it last changed (one counter for all: a Service deleted and
+        # made again never matches a rule table cached for the old one); only live Services
+        self.version: dict = {}
+        self._changes = itertools.count(1)
         self.cluster_ips: dict = {}  # ip → service key
         self.node_ports: dict = {}  # (port, protocol) → service key
         self.lb_ips: dict = {}  # ip → service key
@@ -90,7 +94,13 @@ class ServiceChangeTracker:
                 table[value] = key
             elif table.get(value) == key:
                 del table[value]
-        self.version[key] = self.version.get(key, 0) + 1
+        self._changed(key)
+
+    def _changed(self, key) -> None:
+        if self.services.get(*key) is None:
+            self.version.pop(key, None)
+        else:
+            self.version[key] = next(self._changes)
 
     def _svc_added(self, svc: dict) -> None:
         self._index(svc, add=True)
@@ -104,12 +114,12 @@ class ServiceChangeTracker:
 
     def _slice_changed(self, obj: dict) -> None:
         for key in _slice_service(obj):
-            self.version[key] = self.version.get(key, 0) + 1
+            self._changed(key)
 
     def _slice_updated(self, old: dict, new: dict) -> None:
         keys = set(_slice_service(old)) | set(_slice_service(new))
         for key in sorted(keys, key=str):
-            self.version[key] = self.version.get(key, 0) + 1
+            self._changed(key)
 
     # -- reading -----------------------------------------------------------------------------
     def service(self, key) -> dict | None:
@@ -174,6 +184,9 @@ class KubeProxy:
         if cached is not None and cached[0] == version:
             return cached[1]
         svc = self.tracker.service(key)
+        if svc is None:  # gone: nothing to cache for it
+            self._table.pop(key, None)
+            return []
         rules = service_port_rules(svc, self.tracker.slices_of(key), self.node) if svc else []
         self._table[key] = (version, rules)
         self.syncs += 1

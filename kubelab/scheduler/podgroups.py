@@ -15,6 +15,10 @@ the answer incrementally instead:
 * :func:`domains` maps each node slot to the index of its value of a topology key,
   so per-domain counts are one ``np.bincount``.
 
+Groups and terms no pod has any more (the label sets of deleted pods: every rollout makes
+a new pod-template-hash) are dropped once the index has doubled, so it does not grow
+with churn.
+
 Examples
 --------
 >>> import numpy as np
@@ -42,6 +46,7 @@ import numpy as np
 __all__ = ["PodGroups", "TermCount", "domain_counts", "domains"]
 
 _TOKENS = itertools.count()
+COMPACT_FROM = 1024  # groups + terms kept before the first sweep of empty ones
 REQUIRED_AFFINITY, REQUIRED_ANTI = "required-affinity", "required-anti-affinity"
 PREFERRED_AFFINITY, PREFERRED_ANTI = "preferred-affinity", "preferred-anti-affinity"
 
@@ -135,6 +140,7 @@ class PodGroups:
         self.term_list: list[TermCount] = []  # the same, indexable
         self._matched: dict[tuple, tuple[int, list[int]]] = {}
         self._pod_terms: dict[tuple, tuple[int, list[TermCount]]] = {}
+        self._compact_at = COMPACT_FROM  # groups + terms at which empty ones are dropped
 
     # -- keeping counts ----------------------------------------------------------------------
     def group_of(self, info, capacity: int) -> int:
@@ -152,7 +158,10 @@ class PodGroups:
 
     def account(self, info, slot: int, sign: int, capacity: int) -> None:
         """Count (``sign`` +1) or uncount (-1) a pod on the node in ``slot``."""
-        self.groups[self.group_of(info, capacity)].add(slot, sign, capacity)
+        group = self.groups[self.group_of(info, capacity)]
+        group.add(slot, sign, capacity)
+        if sign < 0 and len(self.groups) + len(self.term_list) > self._compact_at:
+            self._compact()
         if not info.has_affinity:
             return
         for kind, weighted in (
@@ -170,6 +179,24 @@ class PodGroups:
                     )
                     self.term_list.append(entry)
                 entry.add(slot, sign, capacity)
+
+    def _compact(self) -> None:
+        """Forget the groups and terms no pod has any more (label sets of deleted pods).
+
+        Run once the index doubled since the last time, so it costs O(1) per pod; a new
+        ``token`` voids the group ids PodInfos cached, and the answer caches start over.
+        """
+        self.groups = [g for g in self.groups if g.total]
+        self._group_ids = {
+            (g.namespace, tuple(sorted((g.labels or {}).items())), g.terminating): gid
+            for gid, g in enumerate(self.groups)
+        }
+        self.terms = {key: entry for key, entry in self.terms.items() if entry.total}
+        self.term_list = list(self.terms.values())
+        self._matched.clear()
+        self._pod_terms.clear()
+        self.token = next(_TOKENS)
+        self._compact_at = max(COMPACT_FROM, 2 * (len(self.groups) + len(self.term_list)))
 
     # -- asking ------------------------------------------------------------------------------
     def matching(self, key: tuple, predicate) -> list[int]:

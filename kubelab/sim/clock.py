@@ -32,6 +32,7 @@ URGENT, NORMAL, LATE = 0, 1, 2
 # A bug that makes a component reschedule itself at the same instant forever would hang
 # a notebook; past this many callbacks at one instant, the clock stops with an error.
 MAX_CALLBACKS_PER_INSTANT = 5_000_000
+_COMPACT_EVERY = 65_536  # timers scheduled between two sweeps of cancelled ones
 
 
 class Timer:
@@ -43,7 +44,8 @@ class Timer:
         self.when, self.fn, self.args, self.cancelled = when, fn, args, False
 
     def cancel(self) -> None:
-        self.cancelled = True
+        # It stays in the heap until its time; what it would have called is freed now.
+        self.cancelled, self.fn, self.args = True, None, ()
 
 
 class Clock:
@@ -57,8 +59,18 @@ class Clock:
     def call_at(self, when: float, fn: Callable, *args, priority: int = NORMAL) -> Timer:
         """Run ``fn(*args)`` at simulated time ``when`` (never in the past)."""
         timer = Timer(max(when, self.now), fn, args)
-        heapq.heappush(self._queue, (timer.when, priority, next(self._sequence), timer))
+        sequence = next(self._sequence)
+        heapq.heappush(self._queue, (timer.when, priority, sequence, timer))
+        if sequence % _COMPACT_EVERY == 0:
+            self._compact()
         return timer
+
+    def _compact(self) -> None:
+        """Drop cancelled timers (a timer far ahead, cancelled, would otherwise stay till then)."""
+        live = [entry for entry in self._queue if not entry[3].cancelled]
+        if len(live) < len(self._queue):
+            heapq.heapify(live)
+            self._queue[:] = live
 
     def call_later(self, delay: float, fn: Callable, *args, priority: int = NORMAL) -> Timer:
         """Run ``fn(*args)`` after ``delay`` simulated seconds."""
