@@ -53,6 +53,7 @@ from kubelab.controllers.daemonset_update import (
 from kubelab.controllers.podcontrol import (
     SLOW_START_INITIAL_BATCH,
     claim_objects,
+    create_pod,
     is_pod_available,
     is_pod_ready,
     pod_from_template,
@@ -284,15 +285,7 @@ class DaemonSetsController(PodOwnerHandlers, Controller):
             spec["affinity"] = replace_daemon_set_pod_node_name_node_affinity(
                 spec.get("affinity"), next(targets)
             )
-            try:
-                created = self.client.create(pod)
-            except KubelabError as error:
-                self.client.event(ds, "Warning", "FailedCreate", f"Error creating: {error.message}")
-                return error.message
-            self.client.event(
-                ds, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
-            )
-            return True
+            return create_pod(self.client, ds, pod)
 
         if to_create:
             slow_start_batch(len(to_create), SLOW_START_INITIAL_BATCH, create)

@@ -55,6 +55,7 @@ from kubelab.controllers.job_policy import (
 from kubelab.controllers.podcontrol import (
     SLOW_START_INITIAL_BATCH,
     claim_objects,
+    create_pod,
     is_pod_active,
     is_pod_ready,
     owner_selector,
@@ -237,15 +238,7 @@ class JobController(Controller):
         meta["finalizers"] = [*(meta.get("finalizers") or ()), TRACKING_FINALIZER]
         if index is not None:
             _add_index(job, pod, index, replaced)
-        try:
-            created = self.client.create(pod)
-        except KubelabError as error:
-            self.client.event(job, "Warning", "FailedCreate", f"Error creating: {error.message}")
-            return error.message
-        self.client.event(
-            job, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}"
-        )
-        return True
+        return create_pod(self.client, job, pod)
 
 
 def _add_index(job: dict, pod: dict, index: int, replaced: dict | None) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "POD_DELETION_COST",
     "SLOW_START_INITIAL_BATCH",
     "claim_objects",
+    "create_pod",
     "is_pod_active",
     "is_pod_available",
     "is_pod_ready",
@@ -119,6 +120,21 @@ def pod_from_template(template: dict, owner: dict, controller_ref_: dict | None)
         if spec.get(key):
             spec[key] = [dict(c) for c in spec[key]]
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+
+def create_pod(client, owner: dict, pod: dict) -> bool | str:
+    """``RealPodControl.CreatePods``: create ``pod`` for ``owner`` and record the event
+    (``SuccessfulCreate`` ``Created pod: NAME`` or ``FailedCreate`` ``Error creating: ...``).
+
+    Returns True, or the API server's message (what :func:`slow_start_batch` counts as an error).
+    """
+    try:
+        created = client.create(pod)
+    except KubelabError as error:
+        client.event(owner, "Warning", "FailedCreate", f"Error creating: {error.message}")
+        return error.message
+    client.event(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
+    return True
 
 
 def slow_start_batch(

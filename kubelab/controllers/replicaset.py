@@ -35,6 +35,7 @@ from kubelab.controllers.podcontrol import (
     BURST_REPLICAS,
     SLOW_START_INITIAL_BATCH,
     claim_objects,
+    create_pod,
     is_pod_active,
     is_pod_available,
     is_pod_ready,
@@ -213,17 +214,7 @@ class ReplicaSetController(Controller):
             template = owner["spec"].get("template") or {}
 
             def create():
-                try:
-                    pod = self.client.create(pod_from_template(template, owner, ref))
-                except KubelabError as error:
-                    self.client.event(
-                        owner, "Warning", "FailedCreate", f"Error creating: {error.message}"
-                    )
-                    return error.message
-                self.client.event(
-                    owner, "Normal", "SuccessfulCreate", f"Created pod: {pod['metadata']['name']}"
-                )
-                return True
+                return create_pod(self.client, owner, pod_from_template(template, owner, ref))
 
             _, error = slow_start_batch(count, SLOW_START_INITIAL_BATCH, create)
             return ("FailedCreate", error) if error is not None else None
