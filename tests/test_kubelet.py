@@ -495,3 +495,22 @@ def test_back_off_ends_exactly_when_its_timer_fires():
     assert backoff.in_backoff_since("c", 6.4, 16.3)
     assert not backoff.in_backoff_since("c", 6.4, 6.4 + 10)
     assert not backoff.in_backoff_since_update("c", 6.4 + 10)
+
+
+def test_changing_a_running_containers_image_to_an_invalid_name_stops_it_cleanly():
+    """Found by benchmarks/fuzz_long.py: the old process stops as its own image does; the new
+    name is then refused with the kubelet's InvalidImageName."""
+    c = kl.Cluster(nodes=1, seed=0)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    c.apply(pod)
+    c.run(10)
+    pod["spec"]["containers"][0]["image"] = "´"
+    c.apply(pod)
+    c.run(40)
+    state = c.get("pod", "p")["status"]["containerStatuses"][0]["state"]
+    assert state["waiting"]["reason"] == "InvalidImageName"

@@ -142,11 +142,11 @@ class PodWorker:
             if c is None or new.get("image") == c.spec.get("image"):
                 continue
             old_running = c.state == "running"
-            c.spec = new
-            c.image = self._container(new, False).image
-            if old_running:
+            if old_running:  # the old process stops as its own image does
                 self._kill(c, f"Container {c.name} definition changed, will be restarted")
                 c.waiting_reason = None
+            c.spec = new
+            c.image = self._container(new, False).image
             if c.state == "terminated":
                 self.kubelet.crash_backoff.forget((self.uid, c.name))
 
