@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+import kubelab as kl
 from kubelab.apiserver import APIServer
 from kubelab.client import InformerFactory
 from kubelab.controllers import Context
