@@ -29,7 +29,7 @@ from collections.abc import Callable
 from kubelab.apiserver import APIServer
 from kubelab.client import InformerFactory
 from kubelab.controllers import Context
-from kubelab.errors import AlreadyExists, Invalid, KubelabError, NotFound
+from kubelab.errors import AlreadyExists, Invalid, KubelabError, NoKindMatch, NotFound
 from kubelab.sim import Clock
 
 __all__ = ["Cluster"]
@@ -319,6 +319,8 @@ def _node_manifests(nodes) -> list[dict]:
 def _with_origin(error: KubelabError, doc) -> KubelabError:
     """Add kubectl's ``error when creating "file.yaml":`` context to a server error."""
     origin = getattr(doc, "origin", "<string>")
+    if isinstance(error, NoKindMatch):  # kubectl names the file inside its own message
+        return error.with_origin(origin)
     if isinstance(error, Invalid) or origin == "<string>":
         return error
     error.message = f'error when creating "{origin}": {error.message}'
