@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from kubelab.apiserver import crds
 from kubelab.errors import KubelabError
 from kubelab.kubectl import jsonpath, output
 from kubelab.kubectl.commands import register
@@ -90,7 +91,7 @@ def get(ctx, flags, args, out) -> None:
             f'unable to match a printer suitable for the output format "{fmt}", allowed formats are: '
             "json,jsonpath,jsonpath-as-json,name,wide,yaml"
         )
-    groups = resolve_resources(args, allow_all=True)
+    groups = resolve_resources(args, allow_all=True, registry=ctx.client.server.kinds)
     many_kinds = len(groups) > 1 or flags["show-kind"]
     single_item = len(groups) == 1 and len(groups[0][1]) == 1
     named = all(names for _, names in groups)
@@ -105,8 +106,10 @@ def get(ctx, flags, args, out) -> None:
             out.error(error if isinstance(error, KubelabError) else CommandError(str(error)))
             continue
         if fmt in ("", "wide"):
+            server = ctx.client.server
+            columns = crds.printer_columns(server, rt) if rt.custom else None
             text = render_table(
-                table_for(objs, rt.kind, ctx.now),
+                table_for(objs, rt.kind, ctx.now, columns),
                 wide=fmt == "wide",
                 show_labels=flags["show-labels"],
                 label_columns=[c for cols in flags["label-columns"] for c in cols.split(",") if c],
