@@ -91,6 +91,7 @@ def test_custom_resources_are_served_pruned_defaulted_and_listed(c):
     created = c.api.create(shirt("s2", sleeves="long"), user="test")
     assert "sleeves" not in created["spec"]
     assert [o["metadata"]["name"] for o in c.list("shirts")] == ["s1", "s2"]
+    assert c.kubectl("get shirt s1 -o name") == "shirt.stable.example.com/s1"
     assert c.get("sh", "s1")["spec"]["size"] == "M"
     assert c.kubectl("get shirts").splitlines() == [
         "NAME   AGE",
