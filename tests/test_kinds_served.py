@@ -520,3 +520,52 @@ def test_kubectl_get_columns_of_the_new_kinds(c):
         "NAME                        CREATED AT",
         "shirts.stable.example.com   2025-01-01T00:00:05Z",
     ]
+
+
+def test_status_subresource_of_a_custom_kind(c):
+    schema = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    plain = shirt_crd()
+    plain["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"] = schema
+    c.apply(plain)
+    (stored,) = c.apply(dict(shirt(), status={"sold": 1}))
+    assert stored["status"] == {"sold": 1}  # no subresource: status is part of the object
+    c.apply(dict(shirt(), status={"sold": 2}))
+    assert c.get("shirt", "s1")["status"] == {"sold": 2}
+    with_status = dict(plain)
+    with_status["spec"] = dict(
+        plain["spec"], versions=[dict(plain["spec"]["versions"][0], subresources={"status": {}})]
+    )
+    c.apply(with_status)
+    c.apply(dict(shirt(), status={"sold": 3}))
+    assert c.get("shirt", "s1")["status"] == {"sold": 2}  # the status endpoint owns it now
+    (fresh,) = c.apply(dict(shirt("s2"), status={"sold": 9}))
+    assert "status" not in fresh
+
+
+def test_deleting_a_namespace_deletes_its_custom_resources(c):
+    c.apply(shirt_crd())
+    c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}})
+    c.apply(dict(shirt(), metadata={"name": "s1", "namespace": "shop"}))
+    c.delete("Namespace", "shop")
+    c.run(30)
+    assert c.list("shirts", namespace=None) == []
+
+
+def test_kubectl_get_pod_templates():
+    c = kl.Cluster(nodes=1, seed=0)
+    c.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "PodTemplate",
+            "metadata": {"name": "t"},
+            "template": {
+                "metadata": {"labels": {"app": "x"}},
+                "spec": {"containers": [{"name": "a", "image": "nginx"}]},
+            },
+        }
+    )
+    assert c.get("podtemplate", "t")["template"]["spec"]["restartPolicy"] == "Always"
+    assert c.kubectl("get podtemplates").splitlines() == [
+        "NAME   CONTAINERS   IMAGES   POD LABELS",
+        "t      a            nginx    app=x",
+    ]

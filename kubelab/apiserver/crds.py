@@ -57,6 +57,8 @@ from kubelab.errors import BadRequest, FieldError
 
 __all__ = [
     "establish",
+    "has_status_subresource",
+    "prepare_for_create",
     "printer_columns",
     "prune",
     "raise_for_schema",
@@ -200,6 +202,16 @@ def _schema(server, rt: ResourceType, api_version: str) -> dict | None:
     return None
 
 
+def has_status_subresource(server, rt: ResourceType, api_version: str) -> bool:
+    """Whether the version declares ``subresources.status`` (status then has its own endpoint)."""
+    crd = _crd_of(server, rt)
+    version = api_version.rpartition("/")[2]
+    for v in (crd or {}).get("spec", {}).get("versions") or ():
+        if v.get("name") == version:
+            return "status" in (v.get("subresources") or {})
+    return False
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -254,6 +266,12 @@ def prune(server, rt: ResourceType, obj: dict) -> dict:
     if schema is None:
         return obj
     return _walk(obj, schema, (), [], root=True)
+
+
+def prepare_for_create(server, rt: ResourceType, obj: dict) -> None:
+    """With a status subresource, a create's ``status`` is dropped (``PrepareForCreate``)."""
+    if has_status_subresource(server, rt, obj.get("apiVersion", "")):
+        obj.pop("status", None)
 
 
 def raise_for_schema(server, rt: ResourceType, obj: dict) -> None:

@@ -140,6 +140,12 @@ class APIServer:
         else:
             _pipeline()[3].raise_for_schema(obj)
 
+    def _has_status_subresource(self, rt, obj: dict) -> bool:
+        """Whether writes to the main resource leave ``status`` alone (a CRD may not say so)."""
+        if rt.custom:
+            return crds.has_status_subresource(self, rt, obj.get("apiVersion", ""))
+        return rt.kind not in _NO_STATUS_SUBRESOURCE
+
     def _to_stored(self, rt, obj: dict) -> dict:
         """``obj`` in its storage version; unknown fields of a custom resource pruned."""
         if rt.custom:
@@ -206,6 +212,8 @@ class APIServer:
             admission.init_pod_status(obj)
         if kind == "CustomResourceDefinition":
             crds.establish(self, obj)
+        elif rt.custom:
+            crds.prepare_for_create(self, rt, obj)
         stored = self.store.put(obj)
         self._record(user, "create", kind, ns, meta["name"], 201)
         return stored
@@ -300,7 +308,7 @@ class APIServer:
                     new_meta.pop(key, None)
             if rt.namespaced:
                 new_meta["namespace"] = ns
-            if rt.kind not in _NO_STATUS_SUBRESOURCE and "status" in old:
+            if self._has_status_subresource(rt, obj) and "status" in old:
                 new["status"] = old["status"]
             if rt.kind == "Pod":
                 admission.default_toleration_seconds(new)

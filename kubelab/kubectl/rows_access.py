@@ -1,6 +1,6 @@
 """Table columns and cells for access, policy, autoscaling and extension kinds (``printers.go``).
 
-ServiceAccounts, RBAC roles and bindings, NetworkPolicies, PriorityClasses, RuntimeClasses,
+PodTemplates, ServiceAccounts, RBAC roles and bindings, NetworkPolicies, PriorityClasses, RuntimeClasses,
 ServiceCIDRs, HorizontalPodAutoscalers, admission policies and CustomResourceDefinitions;
 custom resources print their CRD's ``additionalPrinterColumns``.
 
@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from kubelab.kubectl.columns import AGE, NAME, _col
+from kubelab.kubectl.columns import AGE, NAME, _col, containers, format_labels
 from kubelab.kubectl.columns import age as _age
 
 __all__ = ["COLUMNS", "ROWS", "custom_columns", "custom_row"]
@@ -25,6 +25,7 @@ __all__ = ["COLUMNS", "ROWS", "custom_columns", "custom_row"]
 _CREATED_AT = _col("Created At", "date")
 
 COLUMNS: dict[str, list[dict]] = {
+    "PodTemplate": [NAME, _col("Containers"), _col("Images"), _col("Pod Labels")],
     "ServiceAccount": [NAME, _col("Secrets", "integer"), AGE],
     "Role": [NAME, _CREATED_AT],
     "ClusterRole": [NAME, _CREATED_AT],
@@ -178,7 +179,19 @@ def _policy_binding(obj, now):
     return [_name(obj), spec.get("policyName", ""), param, _age(obj, now)]
 
 
+def _pod_template(obj, now):
+    template = obj.get("template") or {}
+    names, images = containers(template)
+    return [
+        _name(obj),
+        names,
+        images,
+        format_labels((template.get("metadata") or {}).get("labels")),
+    ]
+
+
 ROWS = {
+    "PodTemplate": _pod_template,
     "ServiceAccount": lambda o, now: [_name(o), len(o.get("secrets") or ()), _age(o, now)],
     "Role": _created_at,
     "ClusterRole": _created_at,
