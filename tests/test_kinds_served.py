@@ -356,6 +356,13 @@ def test_priority_class_range_reserved_names_and_immutable_value(c):
         Invalid, match=re.escape("value: Forbidden: may not be changed in an update.")
     ):
         c.apply(priority_class(value=5, globalDefault=True))
+    with pytest.raises(kl.KubelabError) as err:
+        c.apply(priority_class(name="low", value=1, globalDefault=True))
+    assert str(err.value).endswith(
+        'priorityclasses.scheduling.k8s.io "low" is forbidden: PriorityClass high is already marked '
+        "as default. Only one default can exist"
+    )
+    c.apply(priority_class(name="low", value=1))
 
 
 def test_validating_admission_policy_binding_messages(c):

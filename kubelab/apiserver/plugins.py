@@ -17,6 +17,7 @@ from __future__ import annotations
 from kubelab.apiserver.admission import AdmissionPlugin
 from kubelab.apiserver.limitranger import LimitRanger
 from kubelab.apiserver.nodeports import NodePortAllocator
+from kubelab.apiserver.priority import Priority
 from kubelab.apiserver.resourcequota import ResourceQuota
 from kubelab.apiserver.serviceips import ClusterIPAllocator
 from kubelab.apiserver.storage_admission import DefaultStorageClass, StorageObjectInUseProtection
@@ -31,6 +32,7 @@ ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = [
     StorageObjectInUseProtection,
     ClusterIPAllocator,
     NodePortAllocator,
+    Priority,
     ResourceQuota,
     DefaultIngressClass,
     IngressNginxAdmission,
