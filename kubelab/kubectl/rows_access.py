@@ -23,28 +23,22 @@ from kubelab.kubectl.columns import age as _age
 __all__ = ["COLUMNS", "ROWS", "custom_columns", "custom_row"]
 
 _CREATED_AT = _col("Created At", "date")
+_BINDING = [
+    NAME,
+    _col("Role"),
+    AGE,
+    _col("Users", priority=1),
+    _col("Groups", priority=1),
+    _col("ServiceAccounts", priority=1),
+]
 
 COLUMNS: dict[str, list[dict]] = {
     "PodTemplate": [NAME, _col("Containers"), _col("Images"), _col("Pod Labels")],
     "ServiceAccount": [NAME, _col("Secrets", "integer"), AGE],
     "Role": [NAME, _CREATED_AT],
     "ClusterRole": [NAME, _CREATED_AT],
-    "RoleBinding": [
-        NAME,
-        _col("Role"),
-        AGE,
-        _col("Users", priority=1),
-        _col("Groups", priority=1),
-        _col("ServiceAccounts", priority=1),
-    ],
-    "ClusterRoleBinding": [
-        NAME,
-        _col("Role"),
-        AGE,
-        _col("Users", priority=1),
-        _col("Groups", priority=1),
-        _col("ServiceAccounts", priority=1),
-    ],
+    "RoleBinding": _BINDING,
+    "ClusterRoleBinding": _BINDING,
     "NetworkPolicy": [NAME, _col("Pod-Selector"), AGE],
     "PriorityClass": [
         NAME,

@@ -35,6 +35,18 @@ HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000
 _SYSTEM = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
 
 
+_CIDR = "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)"
+
+
+def _cidr(value, path: str, errs: list[FieldError], *, strict: bool = False):
+    """``value`` as a network, or ``None`` with ``IsValidCIDR``'s error appended to ``errs``."""
+    try:
+        return ipaddress.ip_network(str(value), strict=strict)
+    except ValueError:
+        errs.append(FieldError.invalid(path, value, _CIDR))
+        return None
+
+
 def validate_priority_class(obj: dict) -> list[FieldError]:
     """``ValidatePriorityClass``: the value range, reserved ``system-`` names, the policy."""
     errs = validate_object_meta(obj.get("metadata"), False)
@@ -113,18 +125,9 @@ def validate_service_cidr(obj: dict) -> list[FieldError]:
         return errs
     families = []
     for i, cidr in enumerate(cidrs):
-        try:
-            net = ipaddress.ip_network(str(cidr), strict=True)
-        except ValueError:
-            errs.append(
-                FieldError.invalid(
-                    f"spec.cidrs[{i}]",
-                    cidr,
-                    "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
-                )
-            )
-            continue
-        families.append(net.version)
+        net = _cidr(cidr, f"spec.cidrs[{i}]", errs, strict=True)
+        if net is not None:
+            families.append(net.version)
     if len(families) == 2 and families[0] == families[1]:
         errs.append(
             FieldError.invalid(
@@ -184,39 +187,18 @@ def _network_policy_peer(peer, path: str) -> list[FieldError]:
     block = peer.get("ipBlock")
     if isinstance(block, dict):
         cidr = block.get("cidr") or ""
-        try:
-            net = ipaddress.ip_network(cidr, strict=False) if cidr else None
-        except ValueError:
-            net = None
-            errs.append(
-                FieldError.invalid(
-                    f"{path}.ipBlock.cidr",
-                    cidr,
-                    "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
-                )
-            )
+        net = _cidr(cidr, f"{path}.ipBlock.cidr", errs) if cidr else None
         if not cidr:
             errs.append(FieldError.required(f"{path}.ipBlock.cidr"))
         for i, except_ in enumerate(lst(block.get("except"))):
-            try:
-                inner = ipaddress.ip_network(str(except_), strict=False)
-            except ValueError:
-                errs.append(
-                    FieldError.invalid(
-                        f"{path}.ipBlock.except[{i}]",
-                        except_,
-                        "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
-                    )
-                )
-                continue
-            if net is not None and (
-                inner.version != net.version or not inner.subnet_of(net) or inner == net
+            at = f"{path}.ipBlock.except[{i}]"
+            inner = _cidr(except_, at, errs)
+            if (
+                inner is not None
+                and net is not None
+                and (inner.version != net.version or not inner.subnet_of(net) or inner == net)
             ):
-                errs.append(
-                    FieldError.invalid(
-                        f"{path}.ipBlock.except[{i}]", except_, "must be a strict subset of `cidr`"
-                    )
-                )
+                errs.append(FieldError.invalid(at, except_, "must be a strict subset of `cidr`"))
     return errs
 
 
