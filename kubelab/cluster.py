@@ -132,28 +132,50 @@ class Cluster:
     def apply_documents(self, source, *, dry_run: bool = False) -> list[tuple[dict, str, object]]:
         """Like :meth:`apply`, with each object's action (created/configured/unchanged) and document.
 
-        Every document is checked before any is written: an invalid one changes nothing.
+        All or nothing: the documents are applied in one API server transaction, so each is
+        checked against the state its predecessors made (a Namespace, a quota's usage, a
+        taken node port, an object made immutable), and an invalid one changes nothing at
+        all. ``dry_run``: the same checks, then every write is undone (actions end in
+        ``(server dry run)``).
+
+        Examples
+        --------
+        >>> import kubelab as kl
+        >>> c = kl.Cluster(nodes=1, seed=0)
+        >>> two = '''
+        ... apiVersion: v1
+        ... kind: ResourceQuota
+        ... metadata: {name: one-pod}
+        ... spec: {hard: {pods: "1"}}
+        ... ---
+        ... apiVersion: v1
+        ... kind: Pod
+        ... metadata: {name: a}
+        ... spec: {containers: [{name: c, image: nginx}]}
+        ... ---
+        ... apiVersion: v1
+        ... kind: Pod
+        ... metadata: {name: b}
+        ... spec: {containers: [{name: c, image: nginx}]}
+        ... '''
+        >>> c.apply_documents(two, dry_run=True)
+        Traceback (most recent call last):
+        ...
+        kubelab.errors.Forbidden: Error from server (Forbidden): pods "b" is forbidden: exceeded quota: one-pod, requested: pods=1, used: pods=1, limited: pods=1
+        >>> c.list("resourcequotas"), c.list("pods")
+        ([], [])
         """
         from kubelab.api.loader import load
 
         docs = load(source)
-        pending: set[str] = set()
-        for doc in docs:
-            try:
-                self.api.apply(doc.obj, dry_run=True, pending_namespaces=pending)
-            except KubelabError as error:
-                raise _with_origin(error, doc) from None
-            if doc.obj.get("kind") == "Namespace":
-                pending.add(doc.obj["metadata"].get("name", ""))
-        if dry_run:
-            return [(doc.obj, "created (dry run)", doc) for doc in docs]
         results = []
-        for doc in docs:
-            try:
-                obj, action = self.api.apply(doc.obj)
-            except KubelabError as error:
-                raise _with_origin(error, doc) from None
-            results.append((obj, action, doc))
+        with self.api.transaction(commit=not dry_run):
+            for doc in docs:
+                try:
+                    obj, action = self.api.apply(doc.obj)
+                except KubelabError as error:
+                    raise _with_origin(error, doc) from None
+                results.append((obj, f"{action} (server dry run)" if dry_run else action, doc))
         return results
 
     def get(self, kind: str, name: str, namespace: str = "default") -> dict:
@@ -317,7 +339,12 @@ def _node_manifests(nodes) -> list[dict]:
 
 
 def _with_origin(error: KubelabError, doc) -> KubelabError:
-    """Add kubectl's ``error when creating "file.yaml":`` context to a server error."""
+    """Add kubectl's ``error when creating "file.yaml":`` context to a server error.
+
+    ``error.document`` is the failing :class:`~kubelab.api.loader.Document` (its ``origin``,
+    ``index`` in the stream and ``line``), whatever the message says.
+    """
+    error.document = doc
     origin = getattr(doc, "origin", "<string>")
     if isinstance(error, NoKindMatch):  # kubectl names the file inside its own message
         return error.with_origin(origin)

@@ -57,9 +57,9 @@ def test_missing_namespace_is_not_found(api):
 
 
 def test_unsupported_kind_and_version_are_refused_clearly(api):
-    with pytest.raises(BadRequest, match=r'kind "StatefulSet".*not supported by kubelab'):
+    with pytest.raises(BadRequest, match=r'kind "Widget".*not supported by kubelab'):
         api.create(
-            {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"}},
+            {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "db"}},
             user="kubectl",
         )
     with pytest.raises(

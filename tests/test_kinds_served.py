@@ -576,3 +576,13 @@ def test_kubectl_get_pod_templates():
         "NAME   CONTAINERS   IMAGES   POD LABELS",
         "t      a            nginx    app=x",
     ]
+
+
+def test_a_refused_apply_serves_no_kind_of_its_crd(c):
+    bad = dict(shirt(), spec={"size": "XL"})
+    with pytest.raises(Invalid):
+        c.apply([shirt_crd(), bad])  # one transaction: the CRD is rolled back with the shirt
+    assert c.api.store.get("CustomResourceDefinition", "", "shirts.stable.example.com") is None
+    assert c.api.kinds.lookup("shirts") is None
+    stored = c.apply([shirt_crd(), shirt()])  # a CRD and its resources in one apply
+    assert [o["kind"] for o in stored] == ["CustomResourceDefinition", "Shirt"]

@@ -128,7 +128,8 @@ def test_quota_created_in_the_same_apply_is_enforced(c):
         match="exceeded quota: compute-quota, requested: pods=1, used: pods=1, limited: pods=1",
     ):
         c.apply({"apiVersion": "v1", "kind": "List", "items": docs})
-    assert [p["metadata"]["name"] for p in c.list("pods")] == ["a"]
+    # all or nothing: pod "a" and the quota that refused "b" are gone with it
+    assert c.list("pods") == [] and c.list("resourcequotas") == []
 
 
 def test_usage_given_back_when_pods_go(c):

@@ -326,6 +326,36 @@ def _daemon_set(obj: dict) -> None:
     _template_spec(spec)
 
 
+def _stateful_set(obj: dict) -> None:
+    """``SetDefaults_StatefulSet`` (MaxUnavailableStatefulSet is beta, on, since 1.35).
+
+    An explicit ``type: RollingUpdate`` without ``rollingUpdate`` keeps it unset (no partition).
+    """
+    spec = _child(obj, "spec")
+    if _unset_or(spec, "podManagementPolicy", ""):
+        spec["podManagementPolicy"] = "OrderedReady"
+    strategy = _child(spec, "updateStrategy")
+    if _unset_or(strategy, "type", ""):
+        strategy["type"] = "RollingUpdate"
+        _child(strategy, "rollingUpdate")
+    rolling = _sub(strategy, "rollingUpdate")
+    if strategy["type"] == "RollingUpdate" and rolling is not None:
+        _set(rolling, "partition", 0)
+        _set(rolling, "maxUnavailable", 1)
+    policy = _child(spec, "persistentVolumeClaimRetentionPolicy")
+    for key in ("whenDeleted", "whenScaled"):
+        if _unset_or(policy, key, ""):
+            policy[key] = "Retain"
+    _set(spec, "replicas", 1)
+    _set(spec, "revisionHistoryLimit", 10)
+    _template_spec(spec)
+    for claim in _dicts(spec, "volumeClaimTemplates"):
+        # The apps/v1 conversion stamps each template's TypeMeta.
+        claim.setdefault("apiVersion", "v1")
+        claim.setdefault("kind", "PersistentVolumeClaim")
+        _persistent_volume_claim(claim)
+
+
 # --------------------------------------------------------------------------- networking
 
 
@@ -562,6 +592,7 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "ReplicaSet": _replica_set,
     "Deployment": _deployment,
     "DaemonSet": _daemon_set,
+    "StatefulSet": _stateful_set,
     "Service": _service,
     "Endpoints": _endpoints,
     "EndpointSlice": _endpoint_slice,

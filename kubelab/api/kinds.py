@@ -64,6 +64,7 @@ KINDS: tuple[ResourceType, ...] = (
     ResourceType("ReplicaSet", "replicasets", "apps", short_names=("rs",)),
     ResourceType("Deployment", "deployments", "apps", short_names=("deploy",)),
     ResourceType("DaemonSet", "daemonsets", "apps", short_names=("ds",)),
+    ResourceType("StatefulSet", "statefulsets", "apps", short_names=("sts",)),
     ResourceType("ControllerRevision", "controllerrevisions", "apps"),
     ResourceType("Service", "services", short_names=("svc",)),
     ResourceType("Endpoints", "endpoints", short_names=("ep",)),

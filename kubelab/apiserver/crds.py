@@ -64,6 +64,7 @@ __all__ = [
     "raise_for_schema",
     "remove_instances",
     "validate",
+    "watch",
 ]
 
 CRD = "CustomResourceDefinition"
@@ -98,73 +99,42 @@ def _served_by(server, crd_name: str) -> ResourceType | None:
     return next((rt for rt in server.kinds.custom() if rt.qualified == crd_name), None)
 
 
-def establish(server, crd: dict) -> None:
-    """Accept the names, serve the kind and write the status into ``crd`` (about to be stored).
+def _conflict(server, rt: ResourceType, crd_name: str) -> tuple[str, str] | None:
+    """``(reason, message)`` when another kind already uses the names (the naming controller)."""
+    others = [o for o in server.kinds.custom() if o.qualified != crd_name]
+    if rt.kind in _BUILTIN_KINDS or any(o.kind == rt.kind for o in others):
+        return "KindConflict", f'"{rt.kind}" is already in use'
+    if any(o.plural == rt.plural and o.group == rt.group for o in others):
+        return "PluralConflict", f'"{rt.plural}" is already in use'
+    return None
 
-    Upstream's naming controller and establishing controller, run at once.
+
+def establish(server, crd: dict) -> None:
+    """Accept the names and write the status into ``crd`` (about to be stored).
+
+    Upstream's naming controller and establishing controller, run at once; the kind is served
+    from the moment the CRD is stored (see :func:`watch`).
     """
     now = server.clock.now
-    name = crd["metadata"]["name"]
     rt = _resource_type(crd)
-    old = _served_by(server, name)
-    conflict = None
-    if rt is not None:
-        other = server.kinds.custom()
-        if rt.kind in _BUILTIN_KINDS or any(
-            o.kind == rt.kind and o.qualified != name for o in other
-        ):
-            conflict = ("KindConflict", f'"{rt.kind}" is already in use')
-        elif any(o.plural == rt.plural and o.group == rt.group and o is not old for o in other):
-            conflict = ("PluralConflict", f'"{rt.plural}" is already in use')
-    if old is not None and (rt is None or conflict or old.kind != rt.kind):
-        server.kinds.remove(old.kind)
-    if rt is not None and conflict is None:
-        server.kinds.add(rt)
+    conflict = _conflict(server, rt, crd["metadata"]["name"]) if rt is not None else None
     status = dict(crd.get("status") or {})
     conditions = status.get("conditions")
     if conflict is None:
-        names = dict((crd.get("spec") or {}).get("names") or {})
-        status["acceptedNames"] = names
-        conditions = set_condition(
-            conditions,
-            {
-                "type": "NamesAccepted",
-                "status": "True",
-                "reason": "NoConflicts",
-                "message": "no conflicts found",
-            },
-            now,
-        )
-        conditions = set_condition(
-            conditions,
-            {
-                "type": "Established",
-                "status": "True",
-                "reason": "InitialNamesAccepted",
-                "message": "the initial names have been accepted",
-            },
-            now,
-        )
+        status["acceptedNames"] = dict((crd.get("spec") or {}).get("names") or {})
+        accepted = ("True", "NoConflicts", "no conflicts found")
+        established = ("True", "InitialNamesAccepted", "the initial names have been accepted")
     else:
         status.setdefault("acceptedNames", {"plural": "", "kind": ""})
+        accepted = ("False", *conflict)
+        established = ("False", "NotAccepted", "not all names are accepted")
+    for type_, (state, reason, message) in (
+        ("NamesAccepted", accepted),
+        ("Established", established),
+    ):
         conditions = set_condition(
             conditions,
-            {
-                "type": "NamesAccepted",
-                "status": "False",
-                "reason": conflict[0],
-                "message": conflict[1],
-            },
-            now,
-        )
-        conditions = set_condition(
-            conditions,
-            {
-                "type": "Established",
-                "status": "False",
-                "reason": "NotAccepted",
-                "message": "not all names are accepted",
-            },
+            {"type": type_, "status": state, "reason": reason, "message": message},
             now,
         )
     status["conditions"] = conditions
@@ -173,15 +143,40 @@ def establish(server, crd: dict) -> None:
     crd["status"] = status
 
 
+def _established(crd: dict) -> bool:
+    return any(
+        c.get("type") == "Established" and c.get("status") == "True"
+        for c in (crd.get("status") or {}).get("conditions") or ()
+    )
+
+
+def watch(server) -> None:
+    """Serve what the stored CRDs define: the registry follows the store, rollbacks included.
+
+    A staged watch sees each write as it is staged and its undoing when a transaction
+    (an all-or-nothing ``c.apply``) rolls back, so a refused apply leaves no kind behind.
+    """
+
+    def on_event(event: str, crd: dict, old: dict | None) -> None:
+        name = crd["metadata"]["name"]
+        served = _served_by(server, name)
+        rt = _resource_type(crd) if event != "DELETED" and _established(crd) else None
+        if served is not None and (rt is None or served.kind != rt.kind):
+            server.kinds.remove(served.kind)
+        if rt is not None:
+            server.kinds.add(rt)
+
+    server.store.watch(CRD, on_event, staged=True)
+
+
 def remove_instances(server, crd: dict, *, user: str) -> None:
-    """Delete every custom resource of the CRD's kind and stop serving it (cleanup finalizer)."""
+    """Delete every custom resource of the CRD's kind (the cleanup finalizer's work)."""
     rt = _served_by(server, crd["metadata"]["name"])
     if rt is None:
         return
     for obj in list(server.store.list(rt.kind, None)):
         meta = obj["metadata"]
         server.delete(rt.kind, meta["name"], meta.get("namespace", ""), user=user)
-    server.kinds.remove(rt.kind)
 
 
 # --------------------------------------------------------------------------- schemas

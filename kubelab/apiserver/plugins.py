@@ -1,8 +1,9 @@
 """The admission plugins a kubelab API server runs, in kube-apiserver's order.
 
 Upstream's order (``pkg/kubeapiserver/options/plugins.go``) puts mutating plugins such as
-``LimitRanger`` before validating ones such as ``ResourceQuota``; registry strategies (Service
-IP and port allocation) run inside the storage layer. :class:`~kubelab.cluster.Cluster` appends
+``LimitRanger`` before validating ones, and ``ResourceQuota`` after the webhooks ("webhook,
+resourcequota, and deny plugins must go at the end"); registry strategies (Service IP and port
+allocation) run inside the storage layer. :class:`~kubelab.cluster.Cluster` appends
 one fresh instance of each class here to ``api.admission``.
 
 Examples
@@ -33,7 +34,7 @@ ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = [
     ClusterIPAllocator,
     NodePortAllocator,
     Priority,
-    ResourceQuota,
     DefaultIngressClass,
     IngressNginxAdmission,
+    ResourceQuota,  # last, after the webhooks: it charges usage, nothing may refuse after it
 ]

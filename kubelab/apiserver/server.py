@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from contextlib import contextmanager
 
 from kubelab.api import kinds
 from kubelab.api.meta import timestamp
@@ -71,12 +72,14 @@ class APIServer:
         self.store = Store()
         self._rng = rng(seed, "kube-apiserver")
         self.audit: list[tuple] = []
+        self._staged_audit: list[tuple] | None = None  # requests of the open transaction
         self.events = EventRecorder(self)
         # Admission plugins (LimitRanger, ResourceQuota, Service IP allocation ...), in order.
         self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True
         # The kinds served: built-ins plus what this server's CRDs add (never shared).
         self.kinds = kinds.Registry()
+        crds.watch(self)
 
     def client(self, user: str) -> Client:
         """A client that identifies itself as ``user`` (a component name, or ``kubectl``)."""
@@ -90,7 +93,57 @@ class APIServer:
         return rt
 
     def _record(self, user, verb, kind, namespace, name, code=200):
-        self.audit.append((self.clock.now, user, verb, kind, namespace or "", name or "", code))
+        entry = (self.clock.now, user, verb, kind, namespace or "", name or "", code)
+        (self.audit if self._staged_audit is None else self._staged_audit).append(entry)
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True):
+        """Every write inside happens together, or not at all.
+
+        Writes are staged in the store: later requests (their admission and validation, the
+        Service IP and node-port allocators, quota usage) see them, watchers and the audit log
+        only at commit. An exception (or ``commit=False``: a dry run that sees its own writes)
+        undoes them, leaving the store revision, allocators, audit log, generated names and
+        informers exactly as before. Transactions nest (an inner one is a savepoint).
+
+        Examples
+        --------
+        >>> from kubelab.sim import Clock
+        >>> api = APIServer(Clock()); api.namespace_checks = False
+        >>> cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}
+        >>> with api.transaction(commit=False):
+        ...     _ = api.create(cm, user="kubectl")
+        ...     api.store.count("ConfigMap")
+        1
+        >>> api.store.count("ConfigMap"), api.store.revision, len(api.audit)
+        (0, 0, 0)
+        """
+        outermost = not self.store.in_transaction
+        savepoint = self.store.begin()
+        if outermost:
+            self._staged_audit = []
+        mark = self._rng.getstate(), len(self._staged_audit)
+        try:
+            yield self
+        except BaseException:
+            self._rollback(savepoint, mark, outermost)
+            raise
+        if not commit:
+            self._rollback(savepoint, mark, outermost)
+            return
+        if outermost:
+            staged, self._staged_audit = self._staged_audit, None
+            for entry in staged:
+                self.audit.append(entry)
+        self.store.commit()
+
+    def _rollback(self, savepoint, mark, outermost: bool) -> None:
+        self.store.rollback(savepoint)
+        rng_state, audit_len = mark
+        self._rng.setstate(rng_state)
+        del self._staged_audit[audit_len:]
+        if outermost:
+            self._staged_audit = None
 
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -104,8 +157,8 @@ class APIServer:
             return ""
         return obj.get("metadata", {}).get("namespace") or "default"
 
-    def _check_namespace(self, rt, ns, pending=()):
-        if not rt.namespaced or not self.namespace_checks or ns in pending:
+    def _check_namespace(self, rt, ns):
+        if not rt.namespaced or not self.namespace_checks:
             return
         namespace = self.store.get("Namespace", "", ns)
         if namespace is None:
@@ -169,7 +222,6 @@ class APIServer:
         user: str,
         dry_run: bool = False,
         strict: bool = False,
-        pending_namespaces=(),
     ) -> dict:
         """Create an object. ``strict``: check the structure (learners' input, not components')."""
         defaults, validate, _, _ = _pipeline()
@@ -190,7 +242,7 @@ class APIServer:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = self.generate_name(meta["generateName"])
-        self._check_namespace(rt, ns, pending_namespaces)
+        self._check_namespace(rt, ns)
         if kind == "Pod":
             admission.default_toleration_seconds(obj)
         self._admit("mutate", obj, None, dry_run)
@@ -378,9 +430,7 @@ class APIServer:
             return self.update(new, user=user, dry_run=dry_run)
         return self.update(new, user=user, subresource=subresource, dry_run=dry_run)
 
-    def apply(
-        self, obj: dict, *, user: str = "kubectl", dry_run: bool = False, pending_namespaces=()
-    ) -> tuple[dict, str]:
+    def apply(self, obj: dict, *, user: str = "kubectl", dry_run: bool = False) -> tuple[dict, str]:
         """``kubectl apply``: create, or three-way merge with the last applied manifest.
 
         Returns the stored object and ``"created"``, ``"configured"`` or ``"unchanged"``.
@@ -399,13 +449,7 @@ class APIServer:
         ns = self._namespace_of(rt, manifest)
         live = self.store.get(rt.kind, ns, meta.get("name", "")) if meta.get("name") else None
         if live is None:
-            stored = self.create(
-                manifest,
-                user=user,
-                dry_run=dry_run,
-                strict=True,
-                pending_namespaces=pending_namespaces,
-            )
+            stored = self.create(manifest, user=user, dry_run=dry_run, strict=True)
             return stored, "created"
         last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
         last = json.loads(last_text) if last_text else {}

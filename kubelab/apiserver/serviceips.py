@@ -65,7 +65,9 @@ class ServiceRegistryPlugin(AdmissionPlugin):
 
     ``held(service)`` names the resources a stored Service holds; the base keeps
     ``self.owner`` (resource → ``(namespace, name)``) current, so resources come back when
-    a Service is deleted or an update stops holding them.
+    a Service is deleted or an update stops holding them. It follows the store's staged writes,
+    so a transaction's later requests see what its earlier ones took, and a rollback frees it
+    (as upstream's allocator transactions revert).
     """
 
     kinds = ("Service",)
@@ -86,7 +88,8 @@ class ServiceRegistryPlugin(AdmissionPlugin):
         self.owner, self._held = {}, {}
         for service in api.store.list("Service"):
             self._claim(service)
-        api.store.watch("Service", self._on_event)
+        # staged: a Service created earlier in the same transaction holds its IPs and ports
+        api.store.watch("Service", self._on_event, staged=True)
 
     def _claim(self, service: dict) -> None:
         meta = service["metadata"]

@@ -59,6 +59,7 @@ from kubelab.controllers.podcontrol import (
     pod_ready_time,
     slow_start_batch,
 )
+from kubelab.controllers.podowner import PodOwnerHandlers
 from kubelab.errors import AlreadyExists, KubelabError, NotFound
 
 __all__ = ["DaemonSetsController"]
@@ -67,20 +68,21 @@ BURST_REPLICAS = 250  # daemon_controller.go
 _BACKOFF_INITIAL, _BACKOFF_MAX = 1.0, 900.0  # failedPodsBackoff: 1 s doubling up to 15 min
 
 
-class DaemonSetsController(Controller):
+class DaemonSetsController(PodOwnerHandlers, Controller):
     """One daemon pod on every eligible node, for every DaemonSet."""
 
     name = "daemonset-controller"
+    owner_kind = "DaemonSet"
 
     def setup(self) -> None:
-        self.dsets = self.informers.get("DaemonSet")
+        self.dsets = self.owners = self.informers.get("DaemonSet")
         self.pods = self.informers.get("Pod")
         self.nodes = self.informers.get("Node")
         self.history = self.informers.get("ControllerRevision")
         self._backoff: dict[tuple, tuple[float, float]] = {}  # (ds uid, node) → (delay, since)
-        self.dsets.add_handler(on_add=self.enqueue_object, on_update=self._ds_updated)
+        self.dsets.add_handler(on_add=self.enqueue_object, on_update=self.owner_updated)
         self.pods.add_handler(
-            on_add=self._pod_changed, on_update=self._pod_updated, on_delete=self._pod_changed
+            on_add=self.pod_changed, on_update=self.pod_updated, on_delete=self.pod_changed
         )
         self.nodes.add_handler(
             on_add=self._node_added, on_update=self._node_updated, on_delete=self._node_deleted
@@ -88,42 +90,6 @@ class DaemonSetsController(Controller):
         self.history.add_handler(on_delete=self._history_deleted)
 
     # -- event handlers --------------------------------------------------------------------
-    def _ds_updated(self, old: dict, new: dict) -> None:
-        om, nm = old["metadata"], new["metadata"]
-        if old.get("spec") == new.get("spec") and all(
-            om.get(k) == nm.get(k) for k in ("labels", "annotations", "deletionTimestamp")
-        ):
-            return  # our own status write
-        self.enqueue_object(new)
-
-    def _owner(self, pod: dict) -> dict | None:
-        ref = controller_ref(pod)
-        if ref is None or ref.get("kind") != "DaemonSet":
-            return None
-        ds = self.dsets.get(pod["metadata"].get("namespace", ""), ref["name"])
-        if ds is None or ds["metadata"].get("uid") != ref.get("uid"):
-            return None
-        return ds
-
-    def _pod_changed(self, pod: dict) -> None:
-        ds = self._owner(pod)
-        if ds is not None:
-            self.enqueue_object(ds)
-        elif controller_ref(pod) is None and pod["metadata"].get("labels"):
-            for ds in self.dsets.list(pod["metadata"].get("namespace", "")):
-                sel = _selector(ds)
-                if sel is not None and sel.matches(pod["metadata"]["labels"]):
-                    self.enqueue_object(ds)
-
-    def _pod_updated(self, old: dict, new: dict) -> None:
-        if controller_ref(old) != controller_ref(new):
-            self._pod_changed(old)
-        self._pod_changed(new)
-        ds = self._owner(new)
-        min_ready = (ds or {}).get("spec", {}).get("minReadySeconds") or 0
-        if min_ready and not is_pod_ready(old) and is_pod_ready(new):
-            self.enqueue(_key(ds), delay=min_ready + 0.001)
-
     def _node_added(self, node: dict) -> None:
         for ds in self.dsets.list():
             if DaemonPredicate(ds)(node)[0]:
@@ -148,6 +114,9 @@ class DaemonSetsController(Controller):
         ref = controller_ref(rev)
         if ref is not None and ref.get("kind") == "DaemonSet":
             self.enqueue((rev["metadata"].get("namespace", ""), ref["name"]))
+
+    def owner_selector(self, ds: dict):
+        return _selector(ds)
 
     # -- the reconcile loop ----------------------------------------------------------------
     def sync(self, key) -> None:

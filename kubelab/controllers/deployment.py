@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import copy
 
-from kubelab.api import labels
 from kubelab.api.meta import controller_ref, cow, owner_reference
 from kubelab.controllers.base import Controller
 from kubelab.controllers.deployment_rolling import (
@@ -74,6 +73,7 @@ from kubelab.controllers.deployment_util import (
     set_replicas_annotations,
 )
 from kubelab.controllers.podcontrol import claim_objects
+from kubelab.controllers.podowner import workload_selector
 from kubelab.errors import AlreadyExists, KubelabError, NotFound
 
 __all__ = ["DeploymentController"]
@@ -118,7 +118,7 @@ class DeploymentController(Controller):
         """An orphan set: every Deployment of its namespace that selects it may adopt it."""
         meta = rs["metadata"]
         for d in self.deployments.list(meta.get("namespace", "")):
-            sel = _selector(d)
+            sel = workload_selector(d)
             if sel is not None and not sel.empty and sel.matches(meta.get("labels")):
                 self.enqueue_object(d)
 
@@ -185,7 +185,7 @@ class DeploymentController(Controller):
 
     def sync_deployment(self, d: dict) -> None:
         """``syncDeployment``: which of paused / scaling / rollout applies, in that order."""
-        selector = _selector(d)
+        selector = workload_selector(d)
         if selector is None or selector.empty:
             self.client.event(
                 d,
@@ -485,16 +485,6 @@ class DeploymentController(Controller):
     def _progress_due(self, key) -> None:
         self._progress_timers.pop(key, None)
         self.enqueue(key)
-
-
-def _selector(d: dict):
-    ls = (d.get("spec") or {}).get("selector")
-    if not ls:
-        return None
-    try:
-        return labels.from_label_selector(ls)
-    except ValueError:
-        return None
 
 
 def _key(obj: dict) -> tuple[str, str]:

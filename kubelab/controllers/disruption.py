@@ -107,7 +107,6 @@ class DisruptionController(Controller):
     def setup(self) -> None:
         self.pdbs = self.informers.get("PodDisruptionBudget")
         self.pods = self.informers.get("Pod")
-        # StatefulSet joins when kubelab simulates it.
         self.owners = {k: self.informers.get(k) for k in _SCALABLE if kinds.lookup(k) is not None}
         self.pdbs.add_handler(on_add=self.enqueue_object, on_update=self._pdb_updated)
         self.pods.add_handler(

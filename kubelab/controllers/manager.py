@@ -30,6 +30,7 @@ from kubelab.controllers.replicaset import ReplicaSetController
 from kubelab.controllers.replication import ReplicationManager
 from kubelab.controllers.resourcequota import ResourceQuotaController
 from kubelab.controllers.service import ServiceController
+from kubelab.controllers.statefulset import StatefulSetController
 from kubelab.controllers.tainteviction import TaintEvictionController
 from kubelab.ingress.controller import IngressNginxController
 
@@ -45,6 +46,7 @@ CONTROLLERS: list[type[Controller]] = [
     PodGCController,
     DeploymentController,
     DaemonSetsController,
+    StatefulSetController,
     DisruptionController,
     EndpointSliceController,
     EndpointsController,

@@ -72,6 +72,13 @@ COLUMNS: dict[str, list[dict]] = {
         AGE,
         *_TEMPLATE_WIDE,
     ],
+    "StatefulSet": [
+        NAME,
+        _col("Ready"),
+        AGE,
+        _col("Containers", priority=1),
+        _col("Images", priority=1),
+    ],
     "Node": [
         NAME,
         _col("Status"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from kubelab.api import labels as _labels
 from kubelab.apiserver.admission import qos_class
+from kubelab.controllers.pv_index import claim_class
 from kubelab.kubectl.describe_common import (
     Related,
     Writer,
@@ -233,6 +234,43 @@ def describe_daemonset(ds: dict, rel: Related) -> str:
     return w.text()
 
 
+def describe_statefulset(sts: dict, rel: Related) -> str:
+    """``StatefulSetDescriber``: replicas, the update strategy, pods, template and claims."""
+    w, meta, spec, st = Writer(), sts["metadata"], sts.get("spec") or {}, sts.get("status") or {}
+    w.write(0, f"Name:\t{meta['name']}\n")
+    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    w.write(0, f"CreationTimestamp:\t{rfc1123z(meta.get('creationTimestamp'))}\n")
+    w.write(0, f"Selector:\t{_labels.to_string(spec.get('selector'))}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"Replicas:\t{spec.get('replicas', 1)} desired | {st.get('replicas', 0)} total\n")
+    strategy = spec.get("updateStrategy") or {}
+    w.write(0, f"Update Strategy:\t{strategy.get('type', '')}\n")
+    rolling = strategy.get("rollingUpdate")
+    if rolling is not None and rolling.get("partition") is not None:
+        w.write(1, f"Partition:\t{rolling['partition']}\n")
+        if rolling.get("maxUnavailable") is not None:
+            w.write(1, f"MaxUnavailable:\t{rolling['maxUnavailable']}\n")
+    w.write(0, f"Pods Status:\t{_pod_counts(sts, rel.pods)}\n")
+    describe_pod_template(w, spec.get("template"))
+    templates = spec.get("volumeClaimTemplates") or ()
+    if not templates:
+        w.write(0, "Volume Claims:\t<none>\n")
+    else:
+        w.write(0, "Volume Claims:\n")
+    for pvc in templates:
+        pmeta, pspec = pvc.get("metadata") or {}, pvc.get("spec") or {}
+        w.write(1, f"Name:\t{pmeta.get('name', '')}\n")
+        w.write(1, f"StorageClass:\t{claim_class(pvc)}\n")
+        labels_multiline(w, "Labels", pmeta.get("labels"), initial="  ")
+        labels_multiline(w, "Annotations", pmeta.get("annotations"), initial="  ")
+        storage = ((pspec.get("resources") or {}).get("requests") or {}).get("storage")
+        w.write(1, f"Capacity:\t{storage if storage is not None else '<default>'}\n")
+        w.write(1, f"Access Modes:\t[{' '.join(pspec.get('accessModes') or ())}]\n")
+    describe_events(w, rel.events, rel.now)
+    return w.text()
+
+
 def describe_service(svc: dict, rel: Related) -> str:
     w, meta, spec = Writer(), svc["metadata"], svc.get("spec") or {}
     w.write(0, f"Name:\t{meta['name']}\n")
@@ -294,6 +332,7 @@ DESCRIBERS = {
     "ReplicationController": describe_replicaset,
     "Deployment": describe_deployment,
     "DaemonSet": describe_daemonset,
+    "StatefulSet": describe_statefulset,
     "Namespace": describe_namespace,
     "Service": describe_service,
     "Endpoints": describe_endpoints,

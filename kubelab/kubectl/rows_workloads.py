@@ -92,6 +92,14 @@ def _daemonset(obj, now):
     ]
 
 
+def _statefulset(obj, now):
+    """``printStatefulSet``: READY is ready replicas over desired."""
+    spec, st = obj.get("spec") or {}, obj.get("status") or {}
+    names, images = _containers(spec.get("template") or {})
+    ready = f"{st.get('readyReplicas', 0)}/{spec.get('replicas', 1)}"
+    return [obj["metadata"]["name"], ready, _age(obj, now), names, images]
+
+
 def node_status(node: dict) -> str:
     """``Ready`` / ``NotReady`` / ``Unknown``, plus ``,SchedulingDisabled`` when cordoned."""
     status = []

@@ -55,6 +55,7 @@ from kubelab.kubectl.rows_workloads import (
     _node,
     _pod,
     _replicaset,
+    _statefulset,
     node_roles,
     node_status,
 )
@@ -72,6 +73,7 @@ _ROWS: dict[str, Callable[[dict, float], list]] = {
     "ReplicationController": _replicaset,
     "Deployment": _deployment,
     "DaemonSet": _daemonset,
+    "StatefulSet": _statefulset,
     "Node": _node,
     "Namespace": _namespace,
     "Event": _event,

@@ -35,11 +35,13 @@ import weakref
 from kubelab.errors import AlreadyExists, Conflict, NotFound
 from kubelab.kubelet import nodestatus
 from kubelab.kubelet.backoff import Backoff
+from kubelab.kubelet.eviction import local_storage_violation
 from kubelab.kubelet.heartbeat import Heartbeats
 from kubelab.kubelet.ipam import NodeNumbers, PodCIDR, node_addresses
 from kubelab.kubelet.podworker import MIN_KILL_GRACE, PodWorker
 from kubelab.kubelet.pulls import ALWAYS_PULL_SECONDS, PULL_FAIL_SECONDS
 from kubelab.sim import LATE, rng
+from kubelab.storage.backends import storage_for
 
 __all__ = ["NODE_STATUS_REPORT_FREQUENCY", "Kubelet"]
 
@@ -228,6 +230,7 @@ class Kubelet:
         if not self.running:
             return
         self._renew_lease()
+        self._evict_over_local_storage()
         node = self._nodes.get("", self.name)
         if node is None:  # deleted while we run: register again, as the kubelet does
             self._register()
@@ -250,6 +253,17 @@ class Kubelet:
                 return
             self._last_report = now
             self._reported_images = tuple(self._images)
+
+    def _evict_over_local_storage(self) -> None:
+        """The eviction manager's local-storage pass (its period is the heartbeat's, 10 s)."""
+        storage = None
+        for worker in self.workers.values():
+            if worker.local_limits and worker.evicted is None and not worker.phase_terminal:
+                if storage is None:
+                    storage = storage_for(self.ctx.api)
+                message = local_storage_violation(worker, storage)
+                if message is not None:
+                    worker.evict(message)
 
     # -- pods from the API server -------------------------------------------------------------
     def on_pod(self, pod: dict) -> None:

@@ -25,6 +25,7 @@ from kubelab.kubelet.containers import (
     Container,
 )
 from kubelab.kubelet.entrypoint import run_entrypoint
+from kubelab.kubelet.eviction import has_local_limits
 from kubelab.kubelet.pulls import ensure_image
 from kubelab.kubelet.resources import oom_after
 from kubelab.kubelet.status import get_phase, pod_conditions
@@ -63,6 +64,8 @@ class PodWorker:
         self.done = False  # every container stopped for good (terminal or deleted)
         self.api_gone = False
         self.phase_terminal = status.get("phase") in _TERMINAL
+        self.evicted: str | None = None  # the eviction manager's message, once evicted
+        self.local_limits = has_local_limits(pod)  # sizeLimit / ephemeral-storage limits
         self.volumes = None  # PodVolumes, once the volume manager mounted them (volumes.py)
         self._proc = None
         self._proc_timer = None
@@ -379,6 +382,14 @@ class PodWorker:
                 self._kill(c, f"Stopping container {c.name}", grace)
         self._check_stopped()
 
+    def evict(self, message: str) -> None:
+        """The eviction manager's ``evictPod``: kill every container now; the pod ends Failed."""
+        if self.evicted is not None or self.phase_terminal:
+            return
+        self.evicted = message
+        self.event("Warning", "Evicted", message)
+        self.terminate(0)
+
     def _check_stopped(self) -> None:
         if any(c.state == "running" for c in self._all()):
             return
@@ -423,6 +434,8 @@ class PodWorker:
         phase = get_phase(spec, regular + inits, self.done, started)
         if old.get("phase") in _TERMINAL:
             phase = old["phase"]
+        elif self.evicted is not None:
+            phase = "Failed"
         if phase in _TERMINAL and not self.phase_terminal:
             self.phase_terminal = True
             self._cancel_sync()
@@ -450,7 +463,23 @@ class PodWorker:
         for key in ("reason", "message"):  # e.g. Evicted, kept while the phase is the same
             if old.get(key) and old.get("phase") == phase:
                 status[key] = old[key]
+        if self.evicted is not None:
+            self._evicted_status(status, now)
         return status
+
+    def _evicted_status(self, status: dict, now: float) -> None:
+        status["reason"], status["message"] = "Evicted", self.evicted
+        if not any(c.get("type") == "DisruptionTarget" for c in status["conditions"]):
+            status["conditions"].append(
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": timestamp(now),
+                    "reason": "TerminationByKubelet",
+                    "message": self.evicted,
+                }
+            )
 
     def network(self) -> dict:
         """What a traffic simulation needs: the pod's IP and, per port, the container serving it

@@ -32,6 +32,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
+from kubelab.api.quantity import memory_bytes
 from kubelab.storage.backends import storage_for
 from kubelab.storage.disk import Disk, normpath
 from kubelab.storage.projection import (
@@ -166,8 +167,7 @@ def _setup(worker, volume: dict) -> VolumeMount:
         disk.replace_all(files, kubelet.clock.now)
         return VolumeMount(disk, "/", read_only=True, generated=True)
     if volume.get("emptyDir") is not None:
-        medium = (volume.get("emptyDir") or {}).get("medium")
-        return VolumeMount(storage.disk(("emptyDir", worker.uid, name), tmpfs=medium == "Memory"))
+        return VolumeMount(_empty_dir(storage, worker, name, volume["emptyDir"] or {}, node))
     if volume.get("persistentVolumeClaim") is not None or volume.get("ephemeral") is not None:
         source = volume.get("persistentVolumeClaim") or {
             "claimName": f"{worker.name}-{name}",  # the ephemeral volume controller's claim
@@ -185,9 +185,29 @@ def _setup(worker, volume: dict) -> VolumeMount:
         if pv is None:
             raise _Wait(name)
         disk, root = pv_source_disk(storage, pv.get("spec") or {}, kubelet.name, node)
+        if disk.capacity is None and disk.pool is None:  # a network volume holds its size
+            disk.capacity = _quantity(((pv.get("spec") or {}).get("capacity") or {}).get("storage"))
         return VolumeMount(disk, root, read_only=bool(source.get("readOnly")))
     disk, root = pv_source_disk(storage, volume, kubelet.name, node)
     return VolumeMount(disk, root)
+
+
+def _quantity(value) -> int | None:
+    try:
+        return memory_bytes(value) if value is not None else None
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+
+
+def _empty_dir(storage, worker, name: str, spec: dict, node: dict | None) -> Disk:
+    """On the node's disk; ``medium: Memory`` is a tmpfs sized ``sizeLimit`` (else the node's
+    allocatable memory), as the kubelet mounts it (SizeMemoryBackedVolumes)."""
+    key = ("emptyDir", worker.uid, name)
+    if spec.get("medium") != "Memory":
+        return storage.disk(key, pool=storage.node_pool(worker.kubelet.name, node))
+    allocatable = ((node or {}).get("status") or {}).get("allocatable") or {}
+    size = _quantity(spec.get("sizeLimit")) or _quantity(allocatable.get("memory"))
+    return storage.disk(key, tmpfs=True, capacity=size)
 
 
 def mount_volumes(worker):
@@ -274,8 +294,10 @@ def container_fs(worker, container) -> ContainerFS:
     storage = storage_for(worker.kubelet.ctx.api)
     layer_key = ("layer", worker.uid, container.name, container.container_id)
     fresh = layer_key not in storage.disks
-    layer = storage.disk(layer_key)
+    node = worker.kubelet.ctx.informers.get("Node").get("", worker.kubelet.name)
+    layer = storage.disk(layer_key, pool=storage.node_pool(worker.kubelet.name, node))
     if fresh:
+        storage.drop_layers(worker.uid, container.name, keep=layer_key)  # the dead container's
         for d in BASE_DIRS:
             layer.makedirs(d)
         web_root = _web_root(container)
@@ -309,7 +331,7 @@ def _pinned(storage, worker, container, vm: dict, source: Disk, root: str) -> Di
     if fresh:
         for path in source.walk(root):
             f = source.stat(path)
-            disk.write(path, f.content, now=f.mtime, mode=f.mode)
+            disk.write(path, f.content, now=f.mtime, mode=f.mode, size=f.size)
         if not source.is_file(root):
             disk.makedirs(root)
     return disk

@@ -21,13 +21,21 @@ GRAPH_KINDS = (
     "ReplicationController",
     "Deployment",
     "DaemonSet",
+    "StatefulSet",
     "Service",
     "EndpointSlice",
     "Ingress",
     "PersistentVolumeClaim",
     "PersistentVolume",
 )
-_SELECTORS = ("ReplicaSet", "ReplicationController", "Deployment", "DaemonSet", "Service")
+_SELECTORS = (
+    "ReplicaSet",
+    "ReplicationController",
+    "Deployment",
+    "DaemonSet",
+    "StatefulSet",
+    "Service",
+)
 
 
 def cluster_graph(api):

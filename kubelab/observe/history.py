@@ -25,7 +25,15 @@ HISTORY_COLUMNS = [
     "version",
     "owner",
 ]
-WATCHED = ("Pod", "ReplicaSet", "ReplicationController", "Deployment", "DaemonSet", "Node")
+WATCHED = (
+    "Pod",
+    "ReplicaSet",
+    "ReplicationController",
+    "Deployment",
+    "DaemonSet",
+    "Node",
+    "StatefulSet",
+)
 
 
 def is_ready(pod: dict) -> bool:

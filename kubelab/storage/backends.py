@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import weakref
 
-from kubelab.storage.disk import Disk
+from kubelab.api.quantity import memory_bytes
+from kubelab.storage.disk import Disk, Pool
 
 __all__ = ["NETWORK_SOURCES", "NODE_SOURCES", "Storage", "storage_for"]
 
@@ -71,15 +72,29 @@ class Storage:
 
     def __init__(self):
         self.disks: dict[tuple, Disk] = {}
+        self.pools: dict[str, Pool] = {}  # node name → its filesystem's bytes
         self._by_pod: dict[str, list[tuple]] = {}  # pod uid → its disks' keys (O(1) cleanup)
 
-    def disk(self, key: tuple, *, tmpfs: bool = False) -> Disk:
+    def disk(
+        self, key: tuple, *, tmpfs: bool = False, capacity: int | None = None, pool=None
+    ) -> Disk:
+        """The disk called ``key``, made on first use with ``capacity`` bytes or on ``pool``."""
         disk = self.disks.get(key)
         if disk is None:
-            disk = self.disks[key] = Disk(tmpfs=tmpfs)
+            disk = self.disks[key] = Disk(tmpfs=tmpfs, capacity=capacity, pool=pool)
             if key[0] in _POD_KINDS:
                 self._by_pod.setdefault(key[1], []).append(key)
         return disk
+
+    def node_pool(self, node: str, obj: dict | None = None) -> Pool:
+        """The bytes of a node's filesystem (its ``ephemeral-storage`` capacity), shared by
+        its hostPath directories, the emptyDirs and the container layers of its pods."""
+        pool = self.pools.get(node)
+        if pool is None:
+            capacity = ((obj or {}).get("status") or {}).get("capacity") or {}
+            size = capacity.get("ephemeral-storage")
+            pool = self.pools[node] = Pool(memory_bytes(size) if size else None)
+        return pool
 
     def node_disk(self, node: str, obj: dict | None = None) -> Disk:
         """The root filesystem of a node (hostPath, local and local-path volumes live here).
@@ -88,18 +103,28 @@ class Storage:
         ``/etc/hostname``, ``/etc/os-release`` and the usual directories.
         """
         fresh = ("node", node) not in self.disks
-        disk = self.disk(("node", node))
+        disk = self.disk(("node", node), pool=self.node_pool(node, obj))
         if fresh and obj is not None:
             _seed_node_disk(disk, obj)
         return disk
 
     def drop(self, key: tuple) -> None:
-        self.disks.pop(key, None)
+        disk = self.disks.pop(key, None)
+        if disk is not None:
+            disk.clear()  # gives its bytes back to the node's pool
+
+    def drop_layers(self, uid: str, container: str, *, keep: tuple) -> None:
+        """A restarted container's earlier writable layers go (the runtime removes them)."""
+        keys = self._by_pod.get(uid, [])
+        gone = [k for k in keys if k[0] == "layer" and k[2] == container and k != keep]
+        for key in gone:
+            keys.remove(key)
+            self.drop(key)
 
     def drop_pod(self, uid: str) -> None:
         """A pod left its node: its emptyDirs, generated volumes and container layers go."""
         for key in self._by_pod.pop(uid, ()):
-            self.disks.pop(key, None)
+            self.drop(key)
 
     @staticmethod
     def network_key(source: dict) -> tuple | None:

@@ -10,10 +10,25 @@ import posixpath
 from datetime import timedelta
 
 from kubelab.api.meta import EPOCH
+from kubelab.storage.disk import MAX_CONTENT
 from kubelab.storage.rootfs import ERRNO_TEXT as _ERRNO
 from kubelab.storage.rootfs import FSError
 
-__all__ = ["BUILTINS"]
+__all__ = ["BUILTINS", "number"]
+
+
+def number(text: str) -> int | None:
+    """A decimal integer as BusyBox reads one (``None``: not a number, or absurdly long).
+
+    Examples
+    --------
+    >>> number("42"), number("-5"), number("abc"), number(""), number("9" * 5000)
+    (42, -5, None, None, None)
+    """
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 30:
+        return None
+    return int(text)
 
 
 def _flags(args, allowed: str):
@@ -37,10 +52,14 @@ def echo(sh, args, stdin):
 def cat(sh, args, stdin):
     if not args:
         return stdin, 0
-    out, code = [], 0
+    out, code, size = [], 0, 0
     for a in args:
         try:
-            out.append(sh.fs.read(sh._path(a)))
+            if size < MAX_CONTENT:  # what a terminal shows is bounded like a file
+                out.append(sh.fs.read(sh._path(a)))
+                size += len(out[-1])
+            elif not sh.fs.is_file(sh._path(a)):
+                sh.fs.read(sh._path(a))  # the same errors
         except FSError as e:
             code = 1
             if e.errno == "EISDIR":
@@ -59,7 +78,7 @@ def _long(sh, path: str, name: str) -> str:
     st = sh.fs.stat(path)
     directory = st is None
     mode = 0o755 if directory else st.mode
-    size = 4096 if directory else len(st.content.encode())
+    size = 4096 if directory else st.size
     when = EPOCH + timedelta(seconds=int(st.mtime if st else 0))
     stamp = when.strftime("%b ") + f"{when.day:2d}" + when.strftime(" %H:%M")
     return f"{_mode_text(mode, directory)}    1 root     root     {size:>10} {stamp} {name}\n"
@@ -178,11 +197,11 @@ def false(sh, args, stdin):
 def exit_(sh, args, stdin):
     from kubelab.storage.shell import _Exit
 
-    try:
-        code = int(args[0]) if args else sh.status
-    except ValueError:
+    code = number(args[0]) if args else sh.status
+    if code is None:
+        sh.err.append(f"sh: exit: Illegal number: {args[0]}\n")
         code = 2
-    raise _Exit(code)
+    raise _Exit(code & 0xFF)
 
 
 def sleep(sh, args, stdin):
@@ -253,17 +272,22 @@ def grep(sh, args, stdin):
 
 
 def _head_tail(sh, args, stdin, tail: bool):
+    name = "tail" if tail else "head"
     count, files = 10, []
     i = 0
     while i < len(args):
-        if args[i] == "-n" and i + 1 < len(args):
-            count, i = int(args[i + 1]), i + 2
-        elif args[i].startswith("-") and args[i][1:].isdigit():
-            count, i = int(args[i][1:]), i + 1
+        if args[i] == "-n" and i + 1 >= len(args):
+            return sh.error(f"{name}: option requires an argument -- 'n'")
+        if args[i] == "-n" or (args[i].startswith("-") and args[i][1:].isdigit()):
+            text = args[i + 1] if args[i] == "-n" else args[i][1:]
+            count = number(text.lstrip("+-"))
+            if count is None:
+                return sh.error(f"{name}: invalid number '{text}'")
+            i += 2 if args[i] == "-n" else 1
         else:
             files.append(args[i])
             i += 1
-    texts, code = _inputs(sh, files, stdin, "tail" if tail else "head")
+    texts, code = _inputs(sh, files, stdin, name)
     lines = "".join(texts).splitlines(keepends=True)
     return "".join(lines[-count:] if tail else lines[:count]) if count else "", code
 
@@ -332,37 +356,76 @@ def nslookup(sh, args, stdin):
     return out, 1 if "NXDOMAIN" in out else 0
 
 
-_UNITS = {"": 1, "c": 1, "w": 2, "b": 512, "k": 1024, "K": 1024, "M": 2**20, "G": 2**30}
+# BusyBox dd's suffixes (``xatoull_sfx`` with ``cwbkMG`` and their decimal ``kB``/``MB``/``GB``)
+_UNITS = {
+    "": 1, "c": 1, "w": 2, "b": 512, "kB": 1000, "k": 1024, "K": 1024, "MB": 10**6,
+    "M": 2**20, "GB": 10**9, "G": 2**30,
+}  # fmt: skip
+_ZERO_DEVICES = ("/dev/zero", "/dev/urandom", "/dev/random")
+
+
+def _dd_number(text: str) -> int | None:
+    for suffix in sorted(_UNITS, key=len, reverse=True):
+        if suffix and text.endswith(suffix):
+            value = number(text[: -len(suffix)])
+            return None if value is None or value < 0 else value * _UNITS[suffix]
+    value = number(text)
+    return None if value is None or value < 0 else value
 
 
 def dd(sh, args, stdin):
-    """``dd if=/dev/zero of=FILE bs=1M count=N``: fill a file (memory-backed volumes count)."""
-    opts = dict(a.split("=", 1) for a in args if "=" in a)
-    try:
-        size = opts.get("bs", "512")
-        block = int(size.rstrip("cwbkKMG") or 0) * _UNITS[size[-1] if size[-1].isalpha() else ""]
-        count = int(opts.get("count", "1"))
-    except (ValueError, KeyError):
+    """``dd if=/dev/zero of=FILE bs=1M count=N``: fill a file (memory-backed volumes count).
+
+    Zeros are counted, not stored (a file keeps at most ``MAX_CONTENT`` characters), so a
+    ``dd`` of gigabytes costs no memory; it stops with ``No space left on device`` when the
+    volume (or the node's disk) is full.
+    """
+    opts = {}
+    for a in args:
+        key, eq, value = a.partition("=")
+        if not eq:
+            return sh.error(f"dd: invalid argument '{a}'")
+        opts[key] = value
+    block, count = _dd_number(opts.get("bs", "512")), _dd_number(opts.get("count", "-"))
+    if block is None or block == 0:
         return sh.error(f"dd: invalid number '{opts.get('bs', '')}'")
+    if count is None and "count" in opts:
+        return sh.error(f"dd: invalid number '{opts['count']}'")
     source = opts.get("if", "-")
-    if source == "/dev/zero":
-        data = "\0" * (block * count)
-    elif source == "-":
-        data = stdin
+    if source in _ZERO_DEVICES:
+        if count is None:  # reading /dev/zero for ever: it ends when the disk is full
+            count = 2**62 // block
+        size = block * count
+        data = "\0" * min(size, MAX_CONTENT)
     else:
-        try:
-            data = sh.fs.read(sh._path(source))
-        except FSError as e:
-            return sh.error(f"dd: can't open '{source}': {_ERRNO[e.errno]}")
-    blocks = len(data.encode()) // block if block else 0
-    target = opts.get("of")
+        if source == "-":
+            data = stdin
+        else:
+            try:
+                data = sh.fs.read(sh._path(source))
+            except FSError as e:
+                return sh.error(f"dd: can't open '{source}': {_ERRNO[e.errno]}")
+        if count is not None:
+            data = data[: block * count]
+        size = len(data.encode())
+    target, code = opts.get("of"), 0
+    written = size
     if target and target != "/dev/null":
+        path = sh._path(target)
         try:
-            sh.fs.write(sh._path(target), data, now=sh.now)
+            sh.fs.write(path, data, now=sh.now, size=size)
         except FSError as e:
-            return sh.error(f"dd: can't open '{target}': {_ERRNO[e.errno]}")
-    sh.err.append(f"{blocks}+0 records in\n{blocks}+0 records out\n")
-    return ("" if target else data), 0
+            if e.errno != "ENOSPC":
+                return sh.error(f"dd: can't open '{target}': {_ERRNO[e.errno]}")
+            stat = sh.fs.stat(path)
+            written, code = (stat.size if stat else 0), 1
+            sh.err.append(f"dd: error writing '{target}': No space left on device\n")
+    full_in, part_in = divmod(min(size, written + block) if code else size, block)
+    full_out, part_out = divmod(written, block)
+    sh.err.append(
+        f"{full_in}+{int(part_in > 0)} records in\n{full_out}+{int(part_out > 0)} records out\n"
+    )
+    return ("" if target else data), code
 
 
 _NOT_FOUND = (

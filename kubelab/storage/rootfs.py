@@ -23,7 +23,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from kubelab.storage.disk import Disk, File, normpath
+from kubelab.storage.disk import Disk, DiskFull, File, normpath
 
 __all__ = ["BASE_DIRS", "ERRNO_TEXT", "ContainerFS", "FSError", "Mount"]
 
@@ -41,11 +41,12 @@ ERRNO_TEXT = {
     "EISDIR": "Is a directory",
     "ENOTDIR": "Not a directory",
     "EEXIST": "File exists",
+    "ENOSPC": "No space left on device",
 }
 
 
 class FSError(Exception):
-    """A filesystem error: ``ENOENT``, ``EROFS``, ``EISDIR``, ``ENOTDIR``, ``EEXIST``."""
+    """A filesystem error: ``ENOENT``, ``EROFS``, ``EISDIR``, ``ENOTDIR``, ``EEXIST``, ``ENOSPC``."""
 
     def __init__(self, errno: str, path: str):
         super().__init__(f"{errno}: {path}")
@@ -132,7 +133,10 @@ class ContainerFS:
             raise FSError("EROFS", path)
         return disk, inner
 
-    def write(self, path: str, text: str, *, append: bool = False, now: float = 0.0) -> None:
+    def write(
+        self, path: str, text: str, *, append: bool = False, now: float = 0.0, size=None
+    ) -> None:
+        """Write a file (``size``: its length when ``text`` holds less, see :meth:`Disk.write`)."""
         path = normpath(path)
         if self.is_dir(path):
             raise FSError("EISDIR", path)
@@ -140,7 +144,10 @@ class ContainerFS:
         if not self.is_dir(parent):
             raise FSError("ENOENT", path)
         disk, inner = self._writable(path)
-        disk.write(inner, text, now=now, append=append)
+        try:
+            disk.write(inner, text, now=now, append=append, size=size)
+        except DiskFull:
+            raise FSError("ENOSPC", path) from None
 
     def mkdir(self, path: str, *, parents: bool = False) -> None:
         path = normpath(path)

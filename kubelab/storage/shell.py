@@ -26,12 +26,16 @@ import posixpath
 from datetime import timedelta
 
 from kubelab.api.meta import EPOCH
+from kubelab.storage.disk import MAX_CONTENT
 from kubelab.storage.rootfs import ERRNO_TEXT as _ERRNO
 from kubelab.storage.rootfs import ContainerFS, FSError
 
 __all__ = ["SHELLS", "CommandNotFound", "Shell"]
 
 SHELLS = ("sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash")
+# ``$(…)`` inside ``$(…)``: each level is a subshell; past this many a script is refused
+# instead of exhausting Python's stack (real shells run out of memory much later).
+MAX_SUBSHELLS = 50
 _OPS = ("&&", "||", ";", "|", ">>", ">", "<", "2>", "2>>")
 
 
@@ -42,6 +46,10 @@ class CommandNotFound(Exception):
 class _Exit(Exception):
     def __init__(self, code: int):
         self.code = code
+
+
+class _TooDeep(_Exit):
+    """A script nested past :data:`MAX_SUBSHELLS`: refused as a whole."""
 
 
 class Shell:
@@ -85,6 +93,7 @@ class Shell:
         self.cwd = "/"
         self.status = 0
         self.err: list[str] = []
+        self.depth = 0  # how many $(…) this shell is inside
 
     # -- entry --------------------------------------------------------------------------------
     def run(self, argv: list[str]) -> tuple[str, str, int]:
@@ -196,13 +205,25 @@ class Shell:
             while j < len(s) and depth:
                 depth += {"(": 1, ")": -1}.get(s[j], 0)
                 j += 1
+            if depth:
+                self.err.append('sh: syntax error: unexpected end of file (expecting ")")\n')
+                raise _Exit(2)
+            if self.depth >= MAX_SUBSHELLS:
+                self.err.append(f"sh: $(...) nested more than {MAX_SUBSHELLS} deep\n")
+                raise _TooDeep(2)
             inner = Shell(
                 self.fs, self.env, self.hostname, self.now, self.kill, self.web_root, self.context
             )
-            inner.cwd = self.cwd
-            out = inner.script(s[i + 2 : j - 1])
+            inner.cwd, inner.depth = self.cwd, self.depth + 1
+            try:
+                out = inner.script(s[i + 2 : j - 1])
+            except _TooDeep:
+                self.err.extend(inner.err)
+                raise
+            except _Exit as stop:  # `exit` ends the subshell only
+                out = getattr(stop, "out", "")
             self.err.extend(inner.err)
-            return out.rstrip("\n"), j
+            return out.rstrip("\n")[:MAX_CONTENT], j
         if nxt == "{":
             end = s.find("}", i)
             end = len(s) if end < 0 else end
@@ -260,16 +281,24 @@ class Shell:
             return ""
         mark = len(self.err)
         out, self.status = self._call(argv, stdin)
+        out = out[:MAX_CONTENT]
         if err_to is not None:
             text = "".join(self.err[mark:])
             del self.err[mark:]
             if err_to != "/dev/null" and self._create(err_to, False):
-                self.fs.write(self._path(err_to), text, append=True, now=self.now)
+                self._write(argv[0], err_to, text)
         if to is None:
             return out
         if to != "/dev/null":
-            self.fs.write(self._path(to), out, append=True, now=self.now)
+            self._write(argv[0], to, out)
         return ""
+
+    def _write(self, command: str, target: str, text: str) -> None:
+        try:
+            self.fs.write(self._path(target), text, append=True, now=self.now)
+        except FSError as e:  # the disk filled up: what fitted is written
+            self.err.append(f"{posixpath.basename(command)}: write error: {_ERRNO[e.errno]}\n")
+            self.status = 1
 
     def _create(self, target: str, append: bool) -> bool:
         """Open ``target`` for writing as the shell does before running the command."""

@@ -54,6 +54,9 @@ _SCALABLE = {
     "ds": "DaemonSet",
     "daemonset": "DaemonSet",
     "daemonsets": "DaemonSet",
+    "sts": "StatefulSet",
+    "statefulset": "StatefulSet",
+    "statefulsets": "StatefulSet",
 }
 
 
@@ -72,11 +75,12 @@ def _owner(c, owner, namespace: str) -> tuple[str, str] | None:
     if "/" in owner:
         kind, name = owner.split("/", 1)
         return _SCALABLE.get(kind.lower(), kind), name
-    for kind in ("Deployment", "ReplicaSet", "ReplicationController", "DaemonSet"):
+    for kind in ("Deployment", "ReplicaSet", "ReplicationController", "DaemonSet", "StatefulSet"):
         if store.get(kind, namespace, owner) is not None:
             return kind, owner
     raise ValueError(
-        f"no Deployment, ReplicaSet, ReplicationController or DaemonSet named {owner!r}"
+        "no Deployment, ReplicaSet, ReplicationController, DaemonSet or StatefulSet named "
+        f"{owner!r}"
     )
 
 

@@ -131,7 +131,7 @@ def plot_history(
         per second by ``by``, default ``"version"``; ``value`` ``"rate"``/``"errors"``/``"latency"``).
     kind : str
         ``"Pod"``: how many pods are in a state, per ``by``. A workload kind (``"ReplicaSet"``,
-        ``"ReplicationController"``, ``"Deployment"``, ``"DaemonSet"``): desired replicas
+        ``"ReplicationController"``, ``"Deployment"``, ``"DaemonSet"``, ``"StatefulSet"``): desired replicas
         (dashed), ready (solid) and available (dotted) per object.
     by : {"owner", "node", "version", "phase"} or None
         One line per value (pods only).

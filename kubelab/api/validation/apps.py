@@ -1,4 +1,4 @@
-"""apps/v1 validation: ReplicaSet, Deployment, DaemonSet (``pkg/apis/apps/validation``).
+"""apps/v1 validation: ReplicaSet, Deployment, DaemonSet, StatefulSet (``pkg/apis/apps/validation``).
 
 Plus the apps registry rule that ``spec.selector`` is immutable in apps/v1.
 Some upstream quirks are kept on purpose because learners see them verbatim:
@@ -36,6 +36,8 @@ __all__ = [
     "validate_deployment",
     "validate_replica_set",
     "validate_selector_update",
+    "validate_stateful_set",
+    "validate_stateful_set_update",
 ]
 
 _PERCENT_RE = re.compile(r"[0-9]+%\Z")
@@ -322,6 +324,130 @@ def validate_daemon_set(obj: dict) -> list[FieldError]:
     if spec.get("revisionHistoryLimit") is not None:
         errs.extend(nonnegative(spec["revisionHistoryLimit"], "spec.revisionHistoryLimit"))
     return errs
+
+
+def _stateful_set_strategy(strategy: dict) -> list[FieldError]:
+    path = "spec.updateStrategy"
+    kind = strategy.get("type")
+    rolling = strategy.get("rollingUpdate")
+    if kind in (None, ""):
+        return [FieldError.required(path)]
+    if kind == "OnDelete":
+        if rolling is None:
+            return []
+        return [
+            FieldError(
+                f"{path}.rollingUpdate",
+                "Invalid value",
+                rolling,
+                "only allowed for updateStrategy 'RollingUpdate'",
+                raw_value="(*apps.RollingUpdateStatefulSetStrategy)(0xc000010000)",
+            )
+        ]
+    if kind != "RollingUpdate":
+        raw = f"apps.StatefulSetUpdateStrategy{{Type:{_q(kind)}, RollingUpdate:{_ptr(strategy, 'RollingUpdateStatefulSetStrategy')}}}"
+        return [
+            FieldError(
+                path,
+                "Invalid value",
+                strategy,
+                "must be 'RollingUpdate' or 'OnDelete'",
+                raw_value=raw,
+            )
+        ]
+    if rolling is None:
+        return []
+    rolling, rp = d(rolling), f"{path}.rollingUpdate"
+    errs = nonnegative(rolling.get("partition", 0), f"{rp}.partition")
+    mu = rolling.get("maxUnavailable")
+    if mu is not None:
+        errs.extend(int_or_percent(mu, f"{rp}.maxUnavailable"))
+        if _int_value(mu) == 0:
+            errs.append(_invalid_intstr(f"{rp}.maxUnavailable", mu, "cannot be 0"))
+        errs.extend(not_more_than_100_percent(mu, f"{rp}.maxUnavailable"))
+    return errs
+
+
+def _retention_policy(policy) -> list[FieldError]:
+    """``ValidatePersistentVolumeClaimRetentionPolicy``."""
+    errs: list[FieldError] = []
+    if not isinstance(policy, dict):
+        return errs
+    for key in ("whenDeleted", "whenScaled"):
+        value = policy.get(key, "")
+        if value not in ("Retain", "Delete"):
+            errs.append(
+                FieldError.not_supported(
+                    f"spec.persistentVolumeClaimRetentionPolicy.{key}", value, ["Delete", "Retain"]
+                )
+            )
+    return errs
+
+
+def validate_stateful_set(obj: dict) -> list[FieldError]:
+    """``ValidateStatefulSet``: the pod template is checked for labels and annotations only
+    (upstream's TODO: its volumes come from ``volumeClaimTemplates``), the pods are
+    validated when the controller creates them."""
+    errs = validate_object_meta(obj.get("metadata"), True)
+    spec = d(obj.get("spec"))
+    policy = spec.get("podManagementPolicy", "")
+    if policy in (None, ""):
+        errs.append(FieldError.required("spec.podManagementPolicy"))
+    elif policy not in ("OrderedReady", "Parallel"):
+        errs.append(
+            FieldError.invalid(
+                "spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'"
+            )
+        )
+    errs.extend(_stateful_set_strategy(d(spec.get("updateStrategy"))))
+    errs.extend(_retention_policy(spec.get("persistentVolumeClaimRetentionPolicy")))
+    errs.extend(nonnegative(spec.get("replicas", 0), "spec.replicas"))
+    ordinals = spec.get("ordinals")
+    if isinstance(ordinals, dict):
+        errs.extend(nonnegative(ordinals.get("start", 0), "spec.ordinals.start"))
+    errs.extend(nonnegative(spec.get("minReadySeconds", 0), "spec.minReadySeconds"))
+    sel_errs, selector = _selector(spec, "statefulset")
+    errs.extend(sel_errs)
+    errs.extend(validate_replicated_template(spec, selector, "StatefulSet", pod_spec=False))
+    return errs
+
+
+_STS_MUTABLE = (
+    "replicas",
+    "template",
+    "updateStrategy",
+    "minReadySeconds",
+    "ordinals",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+)
+
+
+def validate_stateful_set_update(new: dict, old: dict) -> list[FieldError]:
+    """``ValidateStatefulSetUpdate``: only the listed spec fields may change (the selector
+    and ``volumeClaimTemplates`` included in the refusal)."""
+    new_spec, old_spec = d(new.get("spec")), d(old.get("spec"))
+    rest_new = {k: v for k, v in new_spec.items() if k not in _STS_MUTABLE}
+    rest_old = {k: v for k, v in old_spec.items() if k not in _STS_MUTABLE}
+    if _semantic(rest_new) == _semantic(rest_old):
+        return []
+    return [
+        FieldError.forbidden(
+            "spec",
+            "updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+            "'template', 'updateStrategy', 'revisionHistoryLimit', "
+            "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+        )
+    ]
+
+
+def _semantic(value):
+    """``Semantic.DeepEqual`` on JSON: empty maps, lists and strings equal missing ones."""
+    if isinstance(value, dict):
+        return {k: _semantic(v) for k, v in value.items() if v not in (None, {}, [], "")}
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
 
 
 def validate_selector_update(new: dict, old: dict) -> list[FieldError]:

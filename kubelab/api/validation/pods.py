@@ -273,10 +273,15 @@ def selector_matches(selector, labels) -> bool:
         return False
 
 
-def validate_replicated_template(spec: dict, selector, kind: str) -> list[FieldError]:
-    """``ValidatePodTemplateSpecForReplicaSet``/``...ForRC``: the template of a replicated set.
+def validate_replicated_template(
+    spec: dict, selector, kind: str, pod_spec: bool = True
+) -> list[FieldError]:
+    """``ValidatePodTemplateSpecForReplicaSet``/``...ForRC``/``...ForStatefulSet``: the
+    template of a replicated set.
 
-    ``selector`` is a parsed selector (``None`` to skip the match check).
+    ``selector`` is a parsed selector (``None`` to skip the match check). ``pod_spec=False``
+    checks only the template's labels and annotations, as upstream does for StatefulSets
+    (their volumes come from ``volumeClaimTemplates``; pods are validated when created).
     """
     errs: list[FieldError] = []
     template = d(spec.get("template"))
@@ -290,7 +295,12 @@ def validate_replicated_template(spec: dict, selector, kind: str) -> list[FieldE
                 raw_value=go_map(labels),
             )
         )
-    errs.extend(validate_pod_template_spec(template, "spec.template"))
+    if pod_spec:
+        errs.extend(validate_pod_template_spec(template, "spec.template"))
+    else:
+        meta = d(template.get("metadata"))
+        errs.extend(labels_errors(meta.get("labels"), "spec.template.labels"))
+        errs.extend(validate_annotations(meta.get("annotations"), "spec.template.annotations"))
     tspec = d(template.get("spec"))
     policy = tspec.get("restartPolicy", "Always")
     if policy != "Always":

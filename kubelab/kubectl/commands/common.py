@@ -19,7 +19,15 @@ __all__ = [
 ]
 
 # The "all" category of `kubectl get all`, in discovery order.
-ALL_CATEGORY = ("Pod", "ReplicationController", "Service", "DaemonSet", "Deployment", "ReplicaSet")
+ALL_CATEGORY = (
+    "Pod",
+    "ReplicationController",
+    "Service",
+    "DaemonSet",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+)
 
 NAMESPACE_FLAGS = [Flag("namespace", "n"), Flag("all-namespaces", "A", bool)]
 

@@ -49,7 +49,7 @@ def related_for(ctx, obj: dict, show_events: bool) -> Related:
     rel = Related(now=ctx.now, events=events_for(ctx, obj) if show_events else None)
     kind, meta, spec = obj["kind"], obj["metadata"], obj.get("spec") or {}
     client, ns = ctx.client, meta.get("namespace")
-    if kind in ("ReplicaSet", "DaemonSet"):
+    if kind in ("ReplicaSet", "DaemonSet", "StatefulSet"):
         try:
             selector = labels.from_label_selector(spec.get("selector"))
         except labels.SelectorError:

@@ -4,7 +4,7 @@ Everything is client side, as in kubectl (``polymorphichelpers``): ``undo`` patc
 Deployment's template back to an old ReplicaSet's (a DaemonSet's back to an old
 ControllerRevision's: :mod:`kubelab.kubectl.commands.rollout_daemonset`);
 ``pause``/``resume``/``restart`` patch the spec. ``status`` watches the Deployment (or
-DaemonSet) and prints one line per change; since the
+DaemonSet, StatefulSet) and prints one line per change; since the
 clock is simulated, it *runs the cluster* while it waits (without ``--timeout`` it gives
 up after :data:`DEFAULT_TIMEOUT` simulated seconds, where kubectl would wait forever).
 
@@ -44,7 +44,7 @@ from kubelab.kubectl.commands.rollout_daemonset import (
 )
 from kubelab.kubectl.flags import Flag
 
-__all__ = ["DEFAULT_TIMEOUT", "deployment_revision", "status_message"]
+__all__ = ["DEFAULT_TIMEOUT", "deployment_revision", "statefulset_status", "status_message"]
 
 DEFAULT_TIMEOUT = 600.0
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
@@ -137,7 +137,54 @@ def _daemonset_status(ds: dict, _revision: int = 0) -> tuple[str, bool]:
     return f'daemon set "{name}" successfully rolled out\n', True
 
 
-_VIEWERS = {"Deployment": status_message, "DaemonSet": _daemonset_status}
+def statefulset_status(sts: dict, _revision: int = 0) -> tuple[str, bool]:
+    """``StatefulSetStatusViewer.Status``: with a defaulted ``rollingUpdate`` (partition 0)
+    the last line is the "partitioned roll out complete" one, as kubectl prints it.
+
+    >>> statefulset_status({"metadata": {"generation": 1}, "spec": {"replicas": 3,
+    ...     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
+    ...     "status": {"observedGeneration": 1, "readyReplicas": 3, "updatedReplicas": 3}})
+    ('partitioned roll out complete: 3 new pods have been updated...\\n', True)
+    """
+    spec, st = sts.get("spec") or {}, sts.get("status") or {}
+    strategy = spec.get("updateStrategy") or {}
+    if strategy.get("type") != "RollingUpdate":
+        raise CommandError("rollout status is only available for RollingUpdate strategy type")
+    observed = st.get("observedGeneration", 0)
+    if not observed or sts["metadata"].get("generation", 0) > observed:
+        return "Waiting for statefulset spec update to be observed...\n", False
+    replicas, ready = spec.get("replicas", 1), st.get("readyReplicas", 0)
+    if ready < replicas:
+        return f"Waiting for {replicas - ready} pods to be ready...\n", False
+    updated = st.get("updatedReplicas", 0)
+    rolling = strategy.get("rollingUpdate")
+    if rolling is not None:
+        partition = rolling.get("partition")
+        if partition is not None and updated < replicas - partition:
+            return (
+                "Waiting for partitioned roll out to finish: "
+                f"{updated} out of {replicas - partition} new pods have been updated...\n",
+                False,
+            )
+        return f"partitioned roll out complete: {updated} new pods have been updated...\n", True
+    if st.get("updateRevision") != st.get("currentRevision"):
+        return (
+            f"waiting for statefulset rolling update to complete {updated} pods at revision "
+            f"{st.get('updateRevision', '')}...\n",
+            False,
+        )
+    return (
+        f"statefulset rolling update complete {st.get('currentReplicas', 0)} pods at revision "
+        f"{st.get('currentRevision', '')}...\n",
+        True,
+    )
+
+
+_VIEWERS = {
+    "Deployment": status_message,
+    "DaemonSet": _daemonset_status,
+    "StatefulSet": statefulset_status,
+}
 
 
 def _status(ctx, flags, rt, obj, out) -> None:
@@ -223,7 +270,11 @@ def _deployment_history(client, d: dict, want: int) -> str:
     )
 
 
-_HISTORY_VIEWERS = {"Deployment": _deployment_history, "DaemonSet": view_daemonset_history}
+_HISTORY_VIEWERS = {
+    "Deployment": _deployment_history,
+    "DaemonSet": view_daemonset_history,
+    "StatefulSet": view_daemonset_history,
+}
 
 
 def deployment_revision(replica_sets: list[dict], to_revision: int, name: str) -> dict:
@@ -310,7 +361,11 @@ def _rollback_deployment(client, d: dict, to_revision: int, dry_run: str) -> str
     return "rolled back"
 
 
-_ROLLBACKERS = {"Deployment": _rollback_deployment, "DaemonSet": rollback_daemonset}
+_ROLLBACKERS = {
+    "Deployment": _rollback_deployment,
+    "DaemonSet": rollback_daemonset,
+    "StatefulSet": rollback_daemonset,
+}
 
 
 # -- pause, resume, restart ------------------------------------------------------------------

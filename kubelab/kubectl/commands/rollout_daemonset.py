@@ -1,4 +1,4 @@
-"""``kubectl rollout history|undo`` for DaemonSets (``kubectl/pkg/polymorphichelpers``).
+"""``kubectl rollout history|undo`` for DaemonSets and StatefulSets (``kubectl/pkg/polymorphichelpers``).
 
 A DaemonSet's history is its ControllerRevisions: the DaemonSet controller stores every
 template it has run as a strategic merge patch that replaces ``spec.template``
@@ -6,6 +6,8 @@ template it has run as a strategic merge patch that replaces ``spec.template``
 ``kubernetes.io/change-cause`` shows in the CHANGE-CAUSE column). ``DaemonSetHistoryViewer``
 lists them; ``DaemonSetRollbacker`` sends revision N's patch back to the DaemonSet, and
 the controller then renumbers that revision as the newest one and rolls the pods.
+StatefulSets keep their history the same way (``StatefulSetHistoryViewer``,
+``StatefulSetRollbacker``), so the same functions serve both kinds.
 
 Examples
 --------
@@ -133,7 +135,7 @@ def rollback_daemonset(client, ds: dict, to_revision: int, dry_run: str = "none"
     meta = ds["metadata"]
     try:
         client.patch(
-            "DaemonSet",
+            ds["kind"],
             meta["name"],
             meta.get("namespace"),
             copy.deepcopy(target.get("data") or {}),
