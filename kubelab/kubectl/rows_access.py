@@ -164,10 +164,10 @@ def _policy(obj, now):
 def _policy_binding(obj, now):
     spec = obj.get("spec") or {}
     ref = spec.get("paramRef") or {}
-    if ref.get("name"):
-        param = f"{ref.get('namespace')}/{ref['name']}" if ref.get("namespace") else ref["name"]
-    elif ref:
-        param = "*/" + _selector(ref.get("selector"))
+    if ref.get("name"):  # no namespace: the param is looked up in the request's namespace
+        param = f"{ref.get('namespace') or '*'}/{ref['name']}"
+    elif ref.get("selector") is not None:
+        param = _selector(ref["selector"])
     else:
         param = "<unset>"
     return [_name(obj), spec.get("policyName", ""), param, _age(obj, now)]
