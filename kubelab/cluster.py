@@ -32,7 +32,7 @@ from kubelab.apiserver import APIServer
 from kubelab.apiserver.events import EVENT_TTL
 from kubelab.client import InformerFactory
 from kubelab.controllers import Context
-from kubelab.errors import AlreadyExists, Invalid, KubelabError, NotFound
+from kubelab.errors import AlreadyExists, Invalid, KubelabError, NoKindMatch, NotFound
 from kubelab.sim import Clock
 
 __all__ = ["Cluster"]
@@ -413,6 +413,8 @@ def _with_origin(error: KubelabError, doc) -> KubelabError:
     """
     error.document = doc
     origin = getattr(doc, "origin", "<string>")
+    if isinstance(error, NoKindMatch):  # kubectl names the file inside its own message
+        return error.with_origin(origin)
     if isinstance(error, Invalid) or origin == "<string>":
         return error
     error.message = f'error when creating "{origin}": {error.message}'

@@ -27,6 +27,7 @@ __all__ = [
     "Invalid",
     "InvalidSelector",
     "KubelabError",
+    "NoKindMatch",
     "NotFound",
     "RequestEntityTooLarge",
     "StorageFull",
@@ -111,6 +112,39 @@ class UnknownResource(NotFound, BadRequest):
 
     def __init__(self, kind):
         NotFound.__init__(self, str(kind), "", f'the server doesn\'t have a resource type "{kind}"')
+
+
+class NoKindMatch(BadRequest):
+    """kubectl found no REST mapping for a manifest's kind and apiVersion (nothing was sent).
+
+    Raised for API versions the API server does not serve (removed, alpha/beta off by
+    default) and for custom kinds whose CustomResourceDefinition is not installed.
+    ``with_origin`` adds the manifest file, as kubectl names it.
+
+    Examples
+    --------
+    >>> err = NoKindMatch("allow-database", "", "PodPreset", "settings.k8s.io/v1alpha1")
+    >>> print(err.with_origin("podpreset/allow-db.yaml"))
+    error: resource mapping not found for name: "allow-database" namespace: "" from "podpreset/allow-db.yaml": no matches for kind "PodPreset" in version "settings.k8s.io/v1alpha1"
+    ensure CRDs are installed first
+    """
+
+    def __init__(self, name: str, namespace: str, kind: str, version: str, origin: str = ""):
+        self.name, self.namespace, self.kind, self.version = name, namespace, kind, version
+        self.origin = origin
+        super().__init__(
+            f'resource mapping not found for name: "{name}" namespace: "{namespace}" '
+            f'from "{origin}": no matches for kind "{kind}" in version "{version}"\n'
+            "ensure CRDs are installed first"
+        )
+
+    def with_origin(self, origin: str) -> NoKindMatch:
+        """The same error naming the manifest file (``<string>`` sources stay ``""``)."""
+        shown = "" if origin.startswith("<") else origin
+        return NoKindMatch(self.name, self.namespace, self.kind, self.version, shown)
+
+    def __str__(self) -> str:  # a client-side error: kubectl prints "error: ..."
+        return f"error: {self.message}"
 
 
 class Forbidden(KubelabError):

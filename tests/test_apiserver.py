@@ -57,7 +57,15 @@ def test_missing_namespace_is_not_found(api):
 
 
 def test_unsupported_kind_and_version_are_refused_clearly(api):
-    with pytest.raises(BadRequest, match=r'kind "Widget".*not supported by kubelab'):
+    csr = {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest"}
+    with pytest.raises(
+        BadRequest, match=r'kind "CertificateSigningRequest".*not supported by kubelab'
+    ):
+        api.create(dict(csr, metadata={"name": "db"}), user="kubectl")
+    # a custom kind without its CRD: kubectl finds no REST mapping
+    with pytest.raises(
+        BadRequest, match=r'no matches for kind "Widget" in version "example.com/v1"'
+    ):
         api.create(
             {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "db"}},
             user="kubectl",

@@ -15,6 +15,23 @@ the same messages: fields that do not exist (``restartPolicyRules[].onExit``,
 LimitRange with no ``type`` and a Pod mounting a volume it does not declare, which
 validation refuses.
 
+The corpus grew to 416 files with the kinds now in scope (its README's last section): RBAC,
+ServiceAccounts, NetworkPolicies, a PriorityClass, HorizontalPodAutoscalers,
+ValidatingAdmissionPolicies and their bindings, CustomResourceDefinitions and custom resources,
+Jobs, CronJobs and StatefulSets, and two ``kind: List`` files. Refused among them, as a current
+API server (or kubectl, before sending anything) refuses them:
+
+* API versions no default API server serves (kubectl finds no REST mapping: ``no matches for
+  kind ... ensure CRDs are installed first``): PodPreset ``settings.k8s.io/v1alpha1`` (removed in
+  1.20), CronJob ``batch/v1beta1`` (removed in 1.25), ValidatingAdmissionPolicy(Binding)
+  ``v1alpha1``/``v1beta1`` (off by default), and the custom resources of a CRD that is refused;
+* ``storage/test-crd*.yaml``: ``caBundle: <CABundle info>`` is not base64 (decoding fails first;
+  the upper-case plural would be refused next);
+* ``binding-with-param-prod.yaml``: ``paramRef.parameterNotFoundAction`` has no default in v1;
+* ``failure-policy-ignore.yaml``: a ``...`` document-end marker inside the snippet;
+* ``job-tmpl.yaml`` (``$ITEM`` in the name) and ``job-success-policy-example.yaml`` (no name, no
+  ``restartPolicy``): refused by Job validation.
+
 ``policy/gold-vac-pvc.yaml`` (``storageClassName: ,``) is the one file where kubelab is
 deliberately stricter than a real cluster: YAML reads the empty flow value as null, which a
 real API server silently treats as unset. The loader refuses it and names the line.
@@ -30,14 +47,20 @@ import pytest
 from kubelab.api import schema
 from kubelab.api.defaults import apply_defaults
 from kubelab.api.loader import MANIFEST_SUFFIXES, load
-from kubelab.errors import BadRequest, Invalid
+from kubelab.apiserver import APIServer
+from kubelab.errors import BadRequest, Invalid, NoKindMatch
+from kubelab.sim import Clock
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "k8s-docs-examples"
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Where a defective manifest is refused (``load``, ``schema`` or ``validation``) and how."""
+    """Where a defective manifest is refused and how.
+
+    ``stage`` is ``load``, ``mapping`` (kubectl finds no REST mapping for the kind and
+    version), ``schema`` or ``validation``.
+    """
 
     stage: str
     fragment: str
@@ -90,6 +113,71 @@ DEFECTIVE: dict[str, Refusal] = {
     "pods/storage/projected-clustertrustbundle.yaml": Refusal(
         "validation", 'spec.containers[0].volumeMounts[0].name: Not found: "token-vol"'
     ),
+    # the kinds now in scope: API versions a default API server does not serve ...
+    "podpreset/allow-db.yaml": Refusal(
+        "mapping", 'no matches for kind "PodPreset" in version "settings.k8s.io/v1alpha1"'
+    ),
+    "podpreset/proxy.yaml": Refusal(
+        "mapping", 'no matches for kind "PodPreset" in version "settings.k8s.io/v1alpha1"'
+    ),
+    "application/job/cronjob.yaml": Refusal(
+        "mapping", 'no matches for kind "CronJob" in version "batch/v1beta1"'
+    ),
+    **{
+        name: Refusal(
+            "mapping",
+            f'no matches for kind "{kind}" in version "admissionregistration.k8s.io/{version}"',
+        )
+        for name, kind, version in (
+            ("access/deployment-replicas-policy.yaml", "ValidatingAdmissionPolicy", "v1alpha1"),
+            (
+                "access/validating-admission-policy-audit-annotation.yaml",
+                "ValidatingAdmissionPolicy",
+                "v1alpha1",
+            ),
+            (
+                "access/validating-admission-policy-match-conditions.yaml",
+                "ValidatingAdmissionPolicy",
+                "v1alpha1",
+            ),
+            (
+                "access/image-matches-namespace-environment.policy.yaml",
+                "ValidatingAdmissionPolicy",
+                "v1beta1",
+            ),
+            ("validatingadmissionpolicy/typechecking.yaml", "ValidatingAdmissionPolicy", "v1beta1"),
+            (
+                "validatingadmissionpolicy/basic-example-binding.yaml",
+                "ValidatingAdmissionPolicyBinding",
+                "v1alpha1",
+            ),
+        )
+    },
+    # ... custom resources whose CRD is refused (below) ...
+    "storage/cr1.yaml": Refusal(
+        "mapping", 'no matches for kind "SelfieRequest" in version "stable.example.com/v1"'
+    ),
+    "storage/cr2.yaml": Refusal(
+        "mapping", 'no matches for kind "SelfieRequest" in version "stable.example.com/v2"'
+    ),
+    # ... a placeholder caBundle (the decoder fails before validation sees the names) ...
+    "storage/test-crd.yaml": Refusal("schema", "illegal base64 data at input byte 0"),
+    "storage/test-crd-v2.yaml": Refusal("schema", "illegal base64 data at input byte 0"),
+    # ... a v1 binding without parameterNotFoundAction, a snippet cut by `...` ...
+    "validatingadmissionpolicy/binding-with-param-prod.yaml": Refusal(
+        "validation", "spec.paramRef.parameterNotFoundAction: Required value"
+    ),
+    "validatingadmissionpolicy/failure-policy-ignore.yaml": Refusal(
+        "load", "yaml: line 5: did not find expected <document start>"
+    ),
+    # ... and two Job templates (refused by Job validation, once kubelab serves Jobs)
+    "application/job/job-tmpl.yaml": Refusal(
+        "validation", 'metadata.name: Invalid value: "process-item-$ITEM": a lowercase RFC 1123'
+    ),
+    "controllers/job-success-policy-example.yaml": Refusal(
+        "validation",
+        'spec.template.spec.restartPolicy: Required value: valid values: "OnFailure", "Never"',
+    ),
 }
 
 if not CORPUS_DIR.is_dir():
@@ -104,9 +192,9 @@ VALID: list[str] = [name for name in CORPUS if name not in DEFECTIVE]
 
 
 def test_corpus_is_complete():
-    assert len(CORPUS) == 320
+    assert len(CORPUS) == 416
     assert set(DEFECTIVE) <= set(CORPUS)
-    assert len(VALID) == 320 - len(DEFECTIVE)
+    assert len(VALID) == 416 - len(DEFECTIVE)
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -134,6 +222,14 @@ def test_defective_manifest_is_refused_clearly(name):
         assert name in str(err.value)  # the file is named
         return
     (doc,) = load(name, base_dir=CORPUS_DIR)
+    if refusal.stage == "mapping":  # kubectl's REST mapping, before anything is sent
+        with pytest.raises(NoKindMatch) as err:
+            APIServer(Clock()).resource_for_object(doc.obj)
+        message = str(err.value.with_origin(name))
+        assert refusal.fragment in message
+        assert message.startswith("error: resource mapping not found for name: ")
+        assert f'from "{name}"' in message and "ensure CRDs are installed first" in message
+        return
     if refusal.stage == "schema":
         with pytest.raises(BadRequest) as err:
             schema.raise_for_schema(doc.obj, doc.origin)

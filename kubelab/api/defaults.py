@@ -559,6 +559,113 @@ def _node(obj: dict) -> None:
         status["allocatable"] = dict(status["capacity"])
 
 
+def _pod_template(obj: dict) -> None:
+    template = _sub(obj, "template")
+    if template is not None and isinstance(template.get("spec"), dict):
+        _default_pod_spec(template["spec"])
+
+
+def _role_binding(obj: dict) -> None:
+    """rbac/v1 ``SetDefaults_(Cluster)RoleBinding`` and ``SetDefaults_Subject``."""
+    role_ref = _child(obj, "roleRef")
+    if not role_ref.get("apiGroup"):
+        role_ref["apiGroup"] = "rbac.authorization.k8s.io"
+    for subject in _dicts(obj, "subjects"):
+        if not subject.get("apiGroup") and subject.get("kind") in ("User", "Group"):
+            subject["apiGroup"] = "rbac.authorization.k8s.io"
+
+
+def _network_policy(obj: dict) -> None:
+    spec = _child(obj, "spec")
+    for direction in ("ingress", "egress"):
+        for rule in _dicts(spec, direction):
+            for port in _dicts(rule, "ports"):
+                _set(port, "protocol", "TCP")
+    if not spec.get("policyTypes"):
+        spec["policyTypes"] = ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+
+def _priority_class(obj: dict) -> None:
+    _set(obj, "preemptionPolicy", "PreemptLowerPriority")
+
+
+_SCALE_UP = {
+    "stabilizationWindowSeconds": 0,
+    "selectPolicy": "Max",
+    "policies": [
+        {"type": "Pods", "value": 4, "periodSeconds": 15},
+        {"type": "Percent", "value": 100, "periodSeconds": 15},
+    ],
+}
+_SCALE_DOWN = {
+    "stabilizationWindowSeconds": 300,
+    "selectPolicy": "Max",
+    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+}
+
+
+def _horizontal_pod_autoscaler(obj: dict) -> None:
+    """autoscaling/v1 and v2 ``SetDefaults_HorizontalPodAutoscaler`` (v2: metrics, behavior)."""
+    spec = _child(obj, "spec")
+    _set(spec, "minReplicas", 1)
+    if obj.get("apiVersion") != "autoscaling/v2":
+        return
+    if not spec.get("metrics"):
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {
+                    "name": "cpu",
+                    "target": {"type": "Utilization", "averageUtilization": 80},
+                },
+            }
+        ]
+    behavior = _sub(spec, "behavior")
+    if behavior is not None:  # GenerateHPAScale{Up,Down}Rules: fill what is unset
+        for key, rules in (("scaleUp", _SCALE_UP), ("scaleDown", _SCALE_DOWN)):
+            given = _child(behavior, key)
+            for field, value in rules.items():
+                _set(given, field, _copy(value))
+
+
+def _match_resources(match: dict | None) -> None:
+    if match is None:
+        return
+    _set(match, "namespaceSelector", {})
+    _set(match, "objectSelector", {})
+    _set(match, "matchPolicy", "Equivalent")
+    for key in ("resourceRules", "excludeResourceRules"):
+        for rule in _dicts(match, key):
+            _set(rule, "scope", "*")
+
+
+def _validating_admission_policy(obj: dict) -> None:
+    spec = _child(obj, "spec")
+    _set(spec, "failurePolicy", "Fail")
+    _match_resources(_sub(spec, "matchConstraints"))
+
+
+def _validating_admission_policy_binding(obj: dict) -> None:
+    _match_resources(_sub(_child(obj, "spec"), "matchResources"))
+
+
+def _custom_resource_definition(obj: dict) -> None:
+    """apiextensions/v1 ``SetDefaults_CustomResourceDefinition(Spec)``."""
+    spec = _child(obj, "spec")
+    names = _child(spec, "names")
+    kind = names.get("kind")
+    if isinstance(kind, str) and kind:
+        _set(names, "listKind", kind + "List")
+        if not names.get("singular"):
+            names["singular"] = kind.lower()
+    conversion = _child(spec, "conversion")
+    _set(conversion, "strategy", "None")
+    webhook = _sub(conversion, "webhook")
+    service = _sub(_sub(webhook or {}, "clientConfig") or {}, "service")
+    if service is not None:
+        _set(service, "port", 443)
+
+
 _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "Pod": _pod,
     "ReplicationController": _replication_controller,
@@ -579,9 +686,19 @@ _DEFAULTERS: dict[str, Callable[[dict], None]] = {
     "StorageClass": _storage_class,
     "Namespace": _namespace,
     "Node": _node,
+    "PodTemplate": _pod_template,
+    "RoleBinding": _role_binding,
+    "ClusterRoleBinding": _role_binding,
+    "NetworkPolicy": _network_policy,
+    "PriorityClass": _priority_class,
+    "HorizontalPodAutoscaler": _horizontal_pod_autoscaler,
+    "ValidatingAdmissionPolicy": _validating_admission_policy,
+    "ValidatingAdmissionPolicyBinding": _validating_admission_policy_binding,
+    "CustomResourceDefinition": _custom_resource_definition,
 }
 # No upstream defaults: Ingress (pathType is required), ConfigMap (its empty `data` map is
-# omitted from JSON), ResourceQuota, PodDisruptionBudget, ControllerRevision, Event, Lease.
+# omitted from JSON), ResourceQuota, PodDisruptionBudget, ControllerRevision, Event, Lease,
+# ServiceAccount, Role, ClusterRole, RuntimeClass, ServiceCIDR.
 
 
 def apply_defaults(obj: dict) -> dict:

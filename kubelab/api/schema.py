@@ -54,6 +54,7 @@ __all__ = [
     "SchemaProblem",
     "check",
     "decode_nulls",
+    "has_schema",
     "raise_for_schema",
     "schema_dir",
 ]
@@ -152,8 +153,22 @@ def _in_range(fmt: str):
     return check
 
 
+_NUMBER_FORMATS = jsonschema.FormatChecker(formats=())  # without "byte": for Secrets
 for _fmt in _INT_RANGES:
     _FORMATS.checks(_fmt)(_in_range(_fmt))
+    _NUMBER_FORMATS.checks(_fmt)(_in_range(_fmt))
+
+
+@cache
+def has_schema(kind: str, api_version: str) -> bool:
+    """Whether Kubernetes serves ``kind`` in ``api_version`` (an official schema exists).
+
+    Examples
+    --------
+    >>> has_schema("CronJob", "batch/v1"), has_schema("CronJob", "batch/v1beta1")
+    (True, False)
+    """
+    return os.path.exists(os.path.join(schema_dir(), _schema_file(kind, api_version)))
 
 
 @cache
@@ -164,7 +179,37 @@ def _validator(kind: str, api_version: str) -> jsonschema.Draft202012Validator |
     with open(path, encoding="utf-8") as f:
         schema = json.load(f)
     registry = Resource.from_contents(schema) @ _registry()
-    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=_FORMATS)
+    # Secret data would be refused too (illegal base64), but the docs' placeholder Secrets
+    # (secret/tls-auth-secret.yaml) are kept applicable: only other []byte fields are checked.
+    formats = _NUMBER_FORMATS if kind == "Secret" else _FORMATS
+    return jsonschema.Draft202012Validator(schema, registry=registry, format_checker=formats)
+
+
+_B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n")
+
+
+def base64_error(text: str) -> str | None:
+    """Go's ``base64.StdEncoding`` complaint about ``text`` (a ``[]byte`` field), or ``None``.
+
+    Examples
+    --------
+    >>> base64_error("aGVsbG8="), base64_error("<CABundle info>")
+    (None, 'illegal base64 data at input byte 0')
+    """
+    bad = next((i for i, ch in enumerate(text) if ch not in _B64), None)
+    if bad is None:
+        import base64
+        import binascii
+
+        try:
+            base64.b64decode(text.replace("\r", "").replace("\n", ""), validate=True)
+            return None
+        except (binascii.Error, ValueError):
+            bad = len(text) - len(text) % 4
+    return f"illegal base64 data at input byte {bad}"
+
+
+_FORMATS.checks("byte")(lambda value: not isinstance(value, str) or base64_error(value) is None)
 
 
 # --------------------------------------------------------------------------- Go types
@@ -254,6 +299,8 @@ def _problems(kind: str, root: dict, error: jsonschema.ValidationError) -> list[
             for key in error.instance
             if key not in known
         ]
+    if keyword == "format" and error.validator_value == "byte":
+        return [SchemaProblem(location, WRONG_TYPE, base64_error(error.instance) or "")]
     if keyword in ("type", "oneOf", "format"):
         if error.instance is None:  # Go decodes null into the zero value
             return []

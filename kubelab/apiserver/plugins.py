@@ -18,6 +18,7 @@ from __future__ import annotations
 from kubelab.apiserver.admission import AdmissionPlugin
 from kubelab.apiserver.limitranger import LimitRanger
 from kubelab.apiserver.nodeports import NodePortAllocator
+from kubelab.apiserver.priority import Priority
 from kubelab.apiserver.resourcequota import ResourceQuota
 from kubelab.apiserver.serviceips import ClusterIPAllocator
 from kubelab.apiserver.storage_admission import DefaultStorageClass, StorageObjectInUseProtection
@@ -32,6 +33,7 @@ ADMISSION_PLUGINS: list[type[AdmissionPlugin]] = [
     StorageObjectInUseProtection,
     ClusterIPAllocator,
     NodePortAllocator,
+    Priority,
     DefaultIngressClass,
     IngressNginxAdmission,
     ResourceQuota,  # last, after the webhooks: it charges usage, nothing may refuse after it

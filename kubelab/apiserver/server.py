@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from kubelab.api import kinds
 from kubelab.api.meta import timestamp
-from kubelab.apiserver import admission
+from kubelab.apiserver import admission, crds
 from kubelab.apiserver.applying import three_way_patch
 from kubelab.apiserver.events import EVENT_TTL, EventRecorder
 from kubelab.apiserver.patch import json_patch, merge_patch, strategic_merge
@@ -27,6 +27,7 @@ from kubelab.errors import (
     Forbidden,
     Invalid,
     InvalidSelector,
+    NoKindMatch,
     NotFound,
     StorageFull,
     UnknownResource,
@@ -103,6 +104,9 @@ class APIServer:
         # Admission plugins (LimitRanger, ResourceQuota, Service IP allocation ...), in order.
         self.admission: list[admission.AdmissionPlugin] = []
         self.namespace_checks = True
+        # The kinds served: built-ins plus what this server's CRDs add (never shared).
+        self.kinds = kinds.Registry()
+        crds.watch(self)
 
     def client(self, user: str, *, qps: float | None = None, burst: int = 1) -> Client:
         """A client that identifies itself as ``user`` (a component name, or ``kubectl``);
@@ -110,9 +114,8 @@ class APIServer:
         return Client(self, user, qps=qps, burst=burst)
 
     # -- helpers ---------------------------------------------------------------------------
-    @staticmethod
-    def resource(kind: str) -> kinds.ResourceType:
-        rt = kinds.lookup(kind) if isinstance(kind, str) else None
+    def resource(self, kind: str) -> kinds.ResourceType:
+        rt = self.kinds.lookup(kind) if isinstance(kind, str) else None
         if rt is None:
             raise UnknownResource(kind)
         return rt
@@ -202,16 +205,44 @@ class APIServer:
                 f"unable to create new content in namespace {ns} because it is being terminated"
             )
 
-    def _check_version(self, rt, obj):
+    def resource_for_object(self, obj: dict) -> kinds.ResourceType:
+        """The served type of ``obj`` by kind and apiVersion, as kubectl's REST mapping finds it.
+
+        Raises :class:`~kubelab.errors.NoKindMatch` for versions no API server serves by
+        default and custom kinds without a CRD, and ``BadRequest`` for kinds real Kubernetes
+        serves but kubelab does not.
+        """
+        rt = self.kinds.for_object(obj)
         version = obj.get("apiVersion")
-        if version != rt.api_version and version not in rt.also_versions:
-            meta = obj.get("metadata")
-            meta = meta if isinstance(meta, dict) else {}
-            raise BadRequest(
-                f'resource mapping not found for name: "{meta.get("name") or ""}" '
-                f'namespace: "{meta.get("namespace") or ""}": no matches for kind '
-                f'"{obj.get("kind")}" in version "{version}"\nensure CRDs are installed first'
-            )
+        if rt is not None and (version == rt.api_version or version in rt.also_versions):
+            return rt
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        if rt is None and _served_upstream(obj.get("kind"), version):
+            raise BadRequest(_unsupported(obj, self.kinds))
+        raise NoKindMatch(
+            str(meta.get("name") or ""), str(meta.get("namespace") or ""), obj.get("kind"), version
+        )
+
+    def _raise_for_schema(self, rt, obj: dict) -> None:
+        """Strict decoding: the official schemas, or a custom kind's ``openAPIV3Schema``."""
+        if rt.custom:
+            crds.raise_for_schema(self, rt, obj)
+        else:
+            _pipeline()[3].raise_for_schema(obj)
+
+    def _has_status_subresource(self, rt, obj: dict) -> bool:
+        """Whether writes to the main resource leave ``status`` alone (a CRD may not say so)."""
+        if rt.custom:
+            return crds.has_status_subresource(self, rt, obj.get("apiVersion", ""))
+        return rt.kind not in _NO_STATUS_SUBRESOURCE
+
+    def _to_stored(self, rt, obj: dict) -> dict:
+        """``obj`` in its storage version; unknown fields of a custom resource pruned."""
+        if rt.custom:
+            return crds.prune(self, rt, obj)
+        from kubelab.api.conversion import to_storage_version
+
+        return to_storage_version(obj)
 
     def _admit(self, phase: str, obj: dict, old: dict | None, dry_run: bool) -> None:
         """Run the admission plugins' ``mutate`` (before validation) or ``validate`` (after)."""
@@ -230,18 +261,15 @@ class APIServer:
         strict: bool = False,
     ) -> dict:
         """Create an object. ``strict``: check the structure (learners' input, not components')."""
-        defaults, validate, _, schema = _pipeline()
+        defaults, validate, _, _ = _pipeline()
         kind = obj.get("kind")
-        rt = kinds.for_object(obj)
-        if rt is None:
-            raise BadRequest(_unsupported(obj))
-        self._check_version(rt, obj)
+        rt = self.resource_for_object(obj)
         if strict:
-            schema.raise_for_schema(obj)
-            obj = schema.decode_nulls(obj)
+            self._raise_for_schema(rt, obj)
+            obj = _pipeline()[3].decode_nulls(obj)
         if obj.get("metadata") is None:  # `metadata:` null decodes to an empty ObjectMeta
             obj = {**obj, "metadata": {}}
-        obj = defaults.apply_defaults(obj)
+        obj = self._to_stored(rt, defaults.apply_defaults(obj))
         if kind == "Secret":
             _merge_string_data(obj)
         if kind == "Namespace":
@@ -262,7 +290,7 @@ class APIServer:
         if kind == "Pod":
             admission.default_toleration_seconds(obj)
         self._admit("mutate", obj, None, dry_run)
-        errors = validate(obj)
+        errors = crds.validate(self, rt, obj) if rt.custom else validate(obj)
         if errors:
             raise Invalid(kind, meta.get("name", ""), errors)
         if self.store.get(kind, ns, meta["name"]) is not None:
@@ -280,6 +308,10 @@ class APIServer:
             meta["generation"] = 1
         if kind == "Pod":
             admission.init_pod_status(obj)
+        if kind == "CustomResourceDefinition":
+            crds.establish(self, obj)
+        elif rt.custom:
+            crds.prepare_for_create(self, rt, obj)
         stored = self.store.put(obj)
         self._record(user, "create", kind, ns, meta["name"], 201)
         return stored
@@ -334,10 +366,8 @@ class APIServer:
         strict: bool = False,
     ) -> dict:
         """Replace an object (``subresource="status"`` replaces only its status)."""
-        defaults, _, validate_update, schema = _pipeline()
-        rt = kinds.for_object(obj)
-        if rt is None:
-            raise BadRequest(_unsupported(obj))
+        defaults, _, validate_update, _ = _pipeline()
+        rt = self.resource_for_object(obj)
         meta = obj.get("metadata") or {}
         ns = self._namespace_of(rt, obj)
         name = meta.get("name", "")
@@ -354,9 +384,9 @@ class APIServer:
             new["metadata"] = dict(old["metadata"])
         else:
             if strict:
-                schema.raise_for_schema(obj)
-                obj = schema.decode_nulls(obj)
-            new = defaults.apply_defaults(obj)
+                self._raise_for_schema(rt, obj)
+                obj = _pipeline()[3].decode_nulls(obj)
+            new = self._to_stored(rt, defaults.apply_defaults(obj))
             if rt.kind == "Secret":
                 _merge_string_data(new)
             new_meta = new.setdefault("metadata", {})
@@ -373,17 +403,20 @@ class APIServer:
                     new_meta.pop(key, None)
             if rt.namespaced:
                 new_meta["namespace"] = ns
-            if rt.kind not in _NO_STATUS_SUBRESOURCE and "status" in old:
+            if self._has_status_subresource(rt, obj) and "status" in old:
                 new["status"] = old["status"]
             if rt.kind == "Pod":
                 admission.default_toleration_seconds(new)
             self._admit("mutate", new, old, dry_run)
-            errors = validate_update(new, old)  # includes validate(new), as upstream
+            # validate_update includes validate(new), as upstream
+            errors = crds.validate(self, rt, new) if rt.custom else validate_update(new, old)
             if errors:
                 raise Invalid(rt.kind, name, errors)
             self._admit("validate", new, old, dry_run)
             if "spec" in new and new.get("spec") != old.get("spec"):
                 new_meta["generation"] = old["metadata"].get("generation", 0) + 1
+            if rt.kind == "CustomResourceDefinition" and not dry_run:
+                crds.establish(self, new)
         if dry_run:
             return new
         return self._write(new, user, "update" if subresource is None else "update/status")
@@ -445,12 +478,8 @@ class APIServer:
 
         Returns the stored object and ``"created"``, ``"configured"`` or ``"unchanged"``.
         """
-        rt = kinds.for_object(obj)
-        if rt is None:
-            raise BadRequest(_unsupported(obj))
-        self._check_version(rt, obj)
-        _, _, _, schema = _pipeline()
-        schema.raise_for_schema(obj)
+        rt = self.resource_for_object(obj)
+        self._raise_for_schema(rt, obj)
         manifest = copy.deepcopy(obj)
         meta = manifest["metadata"] = manifest.get("metadata") or {}  # `metadata:` null too
         annotations = dict(meta.get("annotations") or {})
@@ -467,7 +496,9 @@ class APIServer:
             return stored, "created"
         last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
         last = json.loads(last_text) if last_text else {}
-        merged = strategic_merge(copy.deepcopy(live), three_way_patch(last, manifest))
+        # the patch is computed in the stored version (an autoscaling/v1 HPA becomes v2)
+        last, target = self._to_stored(rt, last), self._to_stored(rt, manifest)
+        merged = strategic_merge(copy.deepcopy(live), three_way_patch(last, target))
         merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
         candidate = self.update(merged, user=user, dry_run=True)
         if _same(candidate, live):
@@ -500,6 +531,8 @@ class APIServer:
             raise BadRequest(f"unsupported propagation policy {propagation!r}")
         if dry_run:
             return obj
+        if rt.kind == "CustomResourceDefinition":
+            crds.remove_instances(self, obj, user=user)
         meta = dict(obj["metadata"])
         finalizers = list(meta.get("finalizers") or [])
         if propagation == "Orphan" and "orphan" not in finalizers:
@@ -629,9 +662,24 @@ def _same(candidate: dict, live: dict) -> bool:
     return a == b
 
 
-def _unsupported(obj: dict) -> str:
+def _served_upstream(kind, api_version) -> bool:
+    """Whether a default Kubernetes API server serves ``kind`` in ``api_version``.
+
+    The official schemas hold exactly the kinds and versions served by default; alpha and
+    beta versions are off by default, so their kinds are refused by kubectl's REST mapping.
+    """
+    from kubelab.api import schema
+
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        return False
+    version = api_version.rpartition("/")[2]
+    return "alpha" not in version and "beta" not in version and schema.has_schema(kind, api_version)
+
+
+def _unsupported(obj: dict, registry: kinds.Registry | None = None) -> str:
     kind, version = obj.get("kind"), obj.get("apiVersion")
-    supported = ", ".join(sorted(rt.kind for rt in kinds.KINDS))
+    served = registry.all() if registry is not None else kinds.KINDS
+    supported = ", ".join(sorted(rt.kind for rt in served))
     return (
         f'kind "{kind}" (apiVersion "{version}") is not supported by kubelab; '
         f"the kinds it simulates are: {supported}"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 
-from kubelab.api import kinds
 from kubelab.api.meta import cow
 from kubelab.controllers.base import Controller
 from kubelab.errors import KubelabError, NotFound
@@ -37,7 +36,7 @@ class NamespaceController(Controller):
             self.enqueue(("", ns["metadata"]["name"]))
 
     def _content_kinds(self):
-        return [rt for rt in kinds.KINDS if rt.namespaced]
+        return [rt for rt in self.client.server.kinds.all() if rt.namespaced]
 
     def sync(self, key) -> None:
         name = key[1]

@@ -148,11 +148,11 @@ def to_json(obj) -> str:
 def to_name(obj: dict) -> str:
     """``-o name``: ``<resource>[.<group>]/<name>`` with the singular resource name."""
     rt = kinds.for_object(obj)
-    kind = (
-        rt.kind.lower() + (f".{rt.group}" if rt and rt.group else "")
-        if rt
-        else str(obj.get("kind", "")).lower()
-    )
+    if rt is not None:
+        kind = rt.kind.lower() + (f".{rt.group}" if rt.group else "")
+    else:  # a custom kind: its GroupKind, from the object itself
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        kind = str(obj.get("kind", "")).lower() + (f".{group}" if group else "")
     return f"{kind}/{obj['metadata']['name']}"
 
 

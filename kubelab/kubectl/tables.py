@@ -29,6 +29,9 @@ from collections.abc import Callable
 from kubelab.kubectl.columns import COLUMNS, DEFAULT_COLUMNS, format_labels
 from kubelab.kubectl.columns import age as _age
 from kubelab.kubectl.describe_policy import limitrange_row, quota_row
+from kubelab.kubectl.rows_access import COLUMNS as ACCESS_COLUMNS
+from kubelab.kubectl.rows_access import ROWS as ACCESS_ROWS
+from kubelab.kubectl.rows_access import custom_columns, custom_row
 from kubelab.kubectl.rows_services import (
     _configmap,
     _controllerrevision,
@@ -93,18 +96,30 @@ _ROWS: dict[str, Callable[[dict, float], list]] = {
     "ControllerRevision": _controllerrevision,
     "ResourceQuota": quota_row,
     "LimitRange": limitrange_row,
+    **ACCESS_ROWS,
 }
 
 
-def table_for(objects: list[dict], kind: str, now: float) -> dict:
+def table_for(
+    objects: list[dict], kind: str, now: float, printer_columns: list[dict] | None = None
+) -> dict:
     """A ``meta.k8s.io/v1`` Table of ``objects`` (all of ``kind``) at simulated time ``now``.
 
     Each row carries the object itself (``row["object"]``), which kubectl needs for
-    ``--show-labels``, ``-L`` and the NAMESPACE column.
+    ``--show-labels``, ``-L`` and the NAMESPACE column. ``printer_columns``: a custom
+    kind's ``additionalPrinterColumns`` (from its CRD).
     """
-    columns = COLUMNS.get(kind, DEFAULT_COLUMNS)
+    if printer_columns is not None:
+        columns = custom_columns(printer_columns)
+        rows = [{"cells": custom_row(o, printer_columns, now), "object": o} for o in objects]
+        return _table(columns, rows)
+    columns = COLUMNS.get(kind) or ACCESS_COLUMNS.get(kind, DEFAULT_COLUMNS)
     row_fn = _ROWS.get(kind, _default)
     rows = [{"cells": row_fn(obj, now), "object": obj} for obj in objects]
+    return _table(columns, rows)
+
+
+def _table(columns: list[dict], rows: list[dict]) -> dict:
     return {
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

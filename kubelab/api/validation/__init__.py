@@ -5,7 +5,9 @@ The API server defaults an object, runs admission, then calls :func:`validate`
 :class:`~kubelab.errors.FieldError`; an empty list means the object is accepted.
 Upstream sources: ``pkg/apis/core/validation``, ``pkg/apis/apps/validation``,
 ``pkg/apis/networking/validation``, ``pkg/apis/policy/validation``,
-``pkg/apis/storage/validation`` and ``apimachinery/pkg/api/validation/objectmeta.go``.
+``pkg/apis/storage/validation``, ``pkg/apis/rbac/validation``, ``pkg/apis/scheduling/validation``,
+``pkg/apis/admissionregistration/validation``, ``apiextensions-apiserver``'s validation and
+``apimachinery/pkg/api/validation/objectmeta.go``.
 
 Neither function raises: structural problems are the schema module's job, and a
 value of the wrong type is treated as missing (or reported) rather than crashing.
@@ -37,7 +39,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kubelab.api import kinds
-from kubelab.api.validation import apps, batch, core, networking, policy, services, storage, volumes
+from kubelab.api.validation import (
+    admission,
+    apiextensions,
+    apps,
+    batch,
+    classes,
+    core,
+    networking,
+    policy,
+    rbac,
+    services,
+    storage,
+    volumes,
+)
 from kubelab.api.validation.meta import validate_object_meta, validate_object_meta_update
 from kubelab.api.validation.pod_update import validate_pod_update
 from kubelab.api.validation.pods import validate_pod, validate_pod_template
@@ -73,6 +88,19 @@ _CREATE: dict[str, Validator] = {
     "Ingress": networking.validate_ingress,
     "IngressClass": networking.validate_ingress_class,
     "PodDisruptionBudget": policy.validate_pod_disruption_budget,
+    "ServiceAccount": classes.validate_service_account,
+    "Role": rbac.validate_role,
+    "ClusterRole": rbac.validate_cluster_role,
+    "RoleBinding": rbac.validate_role_binding,
+    "ClusterRoleBinding": rbac.validate_cluster_role_binding,
+    "NetworkPolicy": classes.validate_network_policy,
+    "PriorityClass": classes.validate_priority_class,
+    "RuntimeClass": classes.validate_runtime_class,
+    "ServiceCIDR": classes.validate_service_cidr,
+    "HorizontalPodAutoscaler": classes.validate_horizontal_pod_autoscaler,
+    "ValidatingAdmissionPolicy": admission.validate_policy,
+    "ValidatingAdmissionPolicyBinding": admission.validate_policy_binding,
+    "CustomResourceDefinition": apiextensions.validate_crd,
 }
 
 # Update checks that upstream reports before re-validating the new object ...
@@ -93,6 +121,10 @@ _UPDATE_AFTER: dict[str, UpdateValidator] = {
     "PersistentVolume": volumes.validate_persistent_volume_update,
     "PersistentVolumeClaim": volumes.validate_persistent_volume_claim_update,
     "StorageClass": storage.validate_storage_class_update,
+    "RoleBinding": rbac.validate_role_binding_update,
+    "ClusterRoleBinding": rbac.validate_role_binding_update,
+    "PriorityClass": classes.validate_priority_class_update,
+    "CustomResourceDefinition": apiextensions.validate_crd_update,
 }
 
 

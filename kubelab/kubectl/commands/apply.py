@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 
-from kubelab.api import kinds
 from kubelab.api.loader import load
 from kubelab.api.yamljson import Budget
-from kubelab.errors import Invalid, KubelabError
+from kubelab.errors import Invalid, KubelabError, NoKindMatch
 from kubelab.kubectl.commands import register
 from kubelab.kubectl.commands.common import NAMESPACE_FLAGS, CommandError, kind_label
 from kubelab.kubectl.flags import Flag
@@ -43,7 +42,7 @@ def _documents(ctx, flags) -> list:
 
 
 def _with_namespace(ctx, obj: dict) -> dict:
-    rt = kinds.for_object(obj)
+    rt = ctx.client.server.kinds.for_object(obj)
     if rt is None or not rt.namespaced or ctx.namespace == "default":
         return obj
     if obj.get("metadata") is None:
@@ -67,6 +66,8 @@ def _with_namespace(ctx, obj: dict) -> dict:
 
 
 def _origin_error(error: KubelabError, doc, verb: str) -> str:
+    if isinstance(error, NoKindMatch):
+        return str(error.with_origin(doc.origin))
     if isinstance(error, Invalid) or doc.origin in ("<string>", "<object>"):
         return str(error)
     return f'Error from server ({error.reason}): error when {verb} "{doc.origin}": {error.message}'
@@ -86,7 +87,7 @@ def _run(ctx, flags, out, create: bool) -> None:
     client = ctx.client
     for doc in docs:
         obj = _with_namespace(ctx, doc.obj)
-        rt = kinds.for_object(obj)
+        rt = client.server.kinds.for_object(obj)
         meta = obj.get("metadata")
         name = meta.get("name", "") if isinstance(meta, dict) else ""
         try:

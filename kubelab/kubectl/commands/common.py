@@ -91,8 +91,9 @@ class Context:
         return self.namespace
 
 
-def resource_type(name: str) -> kinds.ResourceType:
-    rt = kinds.lookup(name)
+def resource_type(name: str, registry=kinds) -> kinds.ResourceType:
+    """The type kubectl means by ``name``; ``registry`` is an API server's (custom kinds)."""
+    rt = registry.lookup(name)
     if rt is None:
         raise CommandError(f'the server doesn\'t have a resource type "{name}"')
     return rt
@@ -104,11 +105,12 @@ def kind_label(rt: kinds.ResourceType) -> str:
 
 
 def resolve_resources(
-    args: list[str], *, allow_all: bool = False
+    args: list[str], *, allow_all: bool = False, registry=kinds
 ) -> list[tuple[kinds.ResourceType, list[str]]]:
     """``TYPE[,TYPE...] [NAME...]`` or ``TYPE/NAME...`` → ``[(type, names), ...]`` in order.
 
-    An empty name list means "every object of that type".
+    An empty name list means "every object of that type". ``registry`` resolves the names
+    (an API server's :class:`~kubelab.api.kinds.Registry` knows its custom kinds).
     """
     if not args:
         return []
@@ -126,7 +128,7 @@ def resolve_resources(
                 raise CommandError(
                     "arguments in resource/name form must have a single resource and name"
                 )
-            rt = resource_type(type_name)
+            rt = resource_type(type_name, registry)
             for i, (known, names) in enumerate(groups):
                 if known is rt:
                     groups[i] = (known, [*names, name])
@@ -148,7 +150,7 @@ def resolve_resources(
         if type_name == "all" and allow_all:
             types.extend(kinds.resource_for_kind(k) for k in ALL_CATEGORY)
         else:
-            types.append(resource_type(type_name))
+            types.append(resource_type(type_name, registry))
     seen, unique = set(), []
     for rt in types:
         if rt.kind not in seen:
@@ -193,7 +195,7 @@ def visit_objects(ctx, resources: list[str], flags, out):
     Named objects are fetched one by one (a missing one is reported and skipped); a bare type
     needs ``--all`` or ``-l`` and then lists in the API server's order.
     """
-    for rt, names in resolve_resources(resources):
+    for rt, names in resolve_resources(resources, registry=ctx.client.server.kinds):
         if names:
             for name in names:
                 try:

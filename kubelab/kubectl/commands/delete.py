@@ -78,7 +78,7 @@ def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
         if not os.path.exists(source):
             raise CommandError(f'the path "{source}" does not exist')
         for doc in load(source, budget=budget):
-            rt = kinds.for_object(doc.obj)
+            rt = ctx.client.server.kinds.for_object(doc.obj)
             if rt is not None:
                 meta = doc.obj.get("metadata") or {}
                 if not isinstance(meta, dict):  # apimachinery's unstructured accessors refuse it
@@ -89,7 +89,7 @@ def _targets(ctx, flags, args) -> list[tuple[kinds.ResourceType, str, str]]:
                     )
                 name, namespace = (_string(meta.get(k)) for k in ("name", "namespace"))
                 targets.append((rt, name, namespace or ctx.namespace))
-    for rt, names in resolve_resources(args):
+    for rt, names in resolve_resources(args, registry=ctx.client.server.kinds):
         if names:
             if flags["all"] or flags["selector"]:
                 raise CommandError("name cannot be provided when a selector is specified")

@@ -118,7 +118,7 @@ def describe_cmd(ctx, flags, args, out) -> None:
         )
     texts = []
     all_namespaced = not ctx.all_namespaces
-    for rt, names in resolve_resources(args):
+    for rt, names in resolve_resources(args, registry=ctx.client.server.kinds):
         all_namespaced = all_namespaced and rt.namespaced
         if names:
             objs = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from kubelab.apiserver import crds
 from kubelab.errors import KubelabError, go_value
 from kubelab.kubectl import jsonpath, output
 from kubelab.kubectl.commands import register
@@ -97,7 +98,7 @@ def get(ctx, flags, args, out) -> None:
         "jsonpath-as-json",
     ):
         _parse_template(fmt.partition("=")[2])
-    groups = resolve_resources(args, allow_all=True)
+    groups = resolve_resources(args, allow_all=True, registry=ctx.client.server.kinds)
     many_kinds = len(groups) > 1 or flags["show-kind"]
     single_item = len(groups) == 1 and len(groups[0][1]) == 1
     named = all(names for _, names in groups)
@@ -112,8 +113,10 @@ def get(ctx, flags, args, out) -> None:
             out.error(error)
             continue
         if fmt in ("", "wide"):
+            server = ctx.client.server
+            columns = crds.printer_columns(server, rt) if rt.custom else None
             text = render_table(
-                table_for(objs, rt.kind, ctx.now),
+                table_for(objs, rt.kind, ctx.now, columns),
                 wide=fmt == "wide",
                 show_labels=flags["show-labels"],
                 label_columns=[c for cols in flags["label-columns"] for c in cols.split(",") if c],
