@@ -515,3 +515,22 @@ def test_changing_a_running_containers_image_to_an_invalid_name_stops_it_cleanly
     c.run(40)
     state = c.get("pod", "p")["status"]["containerStatuses"][0]["state"]
     assert state["waiting"]["reason"] == "InvalidImageName"
+
+
+def test_an_image_changed_again_while_the_old_process_still_stops():
+    """Found by benchmarks/fuzz_long.py: sh ignores SIGTERM, so the old process takes its
+    grace period to stop; a second image change meanwhile must not kill it twice."""
+    c = kl.Cluster(nodes=1, seed=0)
+    sleeper = {"name": "c", "image": "busybox", "command": ["sh", "-c", "sleep 3600"]}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q"}, "spec": {}}
+    pod["spec"]["containers"] = [sleeper]
+    c.apply(pod)
+    c.run(20)
+    sleeper["image"] = "´"
+    c.apply(pod)
+    c.run(2)
+    sleeper["image"] = "busybox"
+    c.apply(pod)
+    c.run(60)
+    status = c.get("pod", "q")["status"]["containerStatuses"][0]
+    assert status["state"].get("running") and status["restartCount"] == 1

@@ -373,8 +373,8 @@ class PodWorker:
 
     def _kill(self, c: Container, message: str, grace: float | None = None) -> None:
         """``killContainer``: SIGTERM, then SIGKILL when the grace period runs out."""
-        if c.state != "running":
-            return
+        if c.state != "running" or c.stop_timer is not None:
+            return  # not running, or already stopping
         self.event("Normal", "Killing", message)
         for timer in c.timers:  # the app's own future (exit, probes) ends here
             timer.cancel()
@@ -386,7 +386,7 @@ class PodWorker:
         if stop is None or stop > grace:
             delay, code = grace, SIGKILL_EXIT_CODE
         else:
-            delay, code = stop, c.image.term_exit_code
+            delay, code = stop, c.image.term_exit_code if c.image else 0
         c.stop_timer = self.clock.call_later(delay, self._exited, c, code)
         self.kubelet.mark_dirty(self)
 
