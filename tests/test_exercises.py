@@ -78,6 +78,24 @@ def test_unanswered_and_bad_yaml():
     fails(check_pod_manifest, "kind: Pod\n  bad: [", name="web", images=[], match="not valid YAML")
 
 
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "match"),
+    [
+        (LAUGHS, "excessive aliasing"),
+        ("x: &a [*a]", "contains itself"),
+        ("x: " + "[" * 100_000, "exceeded max depth"),
+    ],
+)
+def test_hostile_answers_fail_the_check_cleanly(answer, match):
+    """An exercise check reads YAML as the API server does: bounded, never a hang or a crash."""
+    fails(check_pod_manifest, answer, name="web", images=[], match=match)
+
+
 def test_replicaset_manifest():
     rs = load("replicaset.yaml")
     check_replicaset_manifest(rs, name="frontend", replicas=3)

@@ -74,16 +74,39 @@ def _not_answered(value: Any, what: str) -> None:
         _fail(f"{what} is still `{value!r}`: replace it with your answer.")
 
 
+def yaml_documents(text: str, what: str = "your manifests") -> list:
+    """The documents of a learner's YAML text, read as the API server reads them: an alias
+    bomb or deep nesting is refused within bounds, never a hang or a crash of the check.
+
+    Examples
+    --------
+    >>> yaml_documents("a: 1\\n---\\nb: [x]\\n")
+    [{'a': 1}, {'b': ['x']}]
+    >>> yaml_documents("a: &x [*x]")
+    Traceback (most recent call last):
+    ...
+    kubelab.exercises.checks.CheckFailed: your manifests: not valid YAML: yaml: anchor 'x' value contains itself.
+    """
+    from kubelab.api.yamljson import Budget
+    from kubelab.api.yamljson import yaml_documents as parse
+    from kubelab.errors import KubelabError
+
+    try:
+        return [doc.value for doc in parse(text, "<answer>", Budget()) if doc is not None]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problem = getattr(err, "problem", err)
+    except KubelabError as err:
+        where, problem = "", err.message.rpartition("error converting YAML to JSON: ")[2]
+    raise CheckFailed(f"{what}: not valid YAML{where}: {problem}.") from None
+
+
 def _load(obj: Any, what: str = "your manifest") -> dict:
     """A manifest given as a dict, a YAML/JSON string, or a one-element list."""
     _not_answered(obj, what)
     if isinstance(obj, str):
-        try:
-            docs = [d for d in yaml.safe_load_all(obj) if d is not None]
-        except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            _fail(f"{what} is not valid YAML{where}: {getattr(err, 'problem', err)}.")
+        docs = yaml_documents(obj, what)
         if len(docs) != 1:
             _fail(f"{what} should be exactly one YAML document, found {len(docs)}.")
         obj = docs[0]

@@ -23,6 +23,7 @@ from kubelab.exercises.checks import (
     _not_answered,
     _ok,
     course_file,
+    yaml_documents,
 )
 
 __all__ = [
@@ -130,17 +131,13 @@ def check_ingress_routes(ingress: Any, table: Mapping[str, str | int] | None = N
 def check_tls_ingress(manifests: Any, table: Mapping[str, str | int] | None = None) -> None:
     """A TLS Secret plus an Ingress (a list, or YAML with two documents) that serve
     shop.example.com over https, redirect its http, and leave blog.example.com on http."""
-    import yaml
 
     import kubelab as kl
 
     _not_answered(manifests, "your manifests")
     docs = manifests
     if isinstance(manifests, str):
-        try:
-            docs = [d for d in yaml.safe_load_all(manifests) if d is not None]
-        except yaml.YAMLError as err:
-            _fail(f"your manifests are not valid YAML: {getattr(err, 'problem', err)}.")
+        docs = yaml_documents(manifests)
     if isinstance(docs, Mapping):
         docs = [docs]
     docs = [_load(d, "each manifest") for d in docs]

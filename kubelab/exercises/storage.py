@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from kubelab.exercises.checks import (
     _apply,
     _cluster,
@@ -27,6 +25,7 @@ from kubelab.exercises.checks import (
     _ok,
     _path,
     course_file,
+    yaml_documents,
 )
 
 __all__ = ["PREDICTIONS", "check_notes_survive", "check_shared_claim", "check_storage_predictions"]
@@ -117,10 +116,7 @@ def check_shared_claim(claim: Any) -> None:
 def _documents(manifests: Any) -> list[dict]:
     _not_answered(manifests, "your manifests")
     if isinstance(manifests, str):
-        try:
-            docs = [d for d in yaml.safe_load_all(manifests) if d is not None]
-        except yaml.YAMLError as err:
-            _fail(f"your manifests are not valid YAML: {getattr(err, 'problem', err)}.")
+        docs = yaml_documents(manifests)
     elif isinstance(manifests, dict):
         docs = [manifests]
     else:
