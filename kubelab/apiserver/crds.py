@@ -47,7 +47,6 @@ kubelab.errors.Invalid: The Shirt "s1" is invalid: spec.size: Unsupported value:
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from typing import Any
 
@@ -285,10 +284,15 @@ def raise_for_schema(server, rt: ResourceType, obj: dict) -> None:
 
 
 @lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern | None:
+def _regex(pattern: str):
+    """The compiled ``pattern`` (``None``: not a valid expression). Go's ``regexp`` is RE2:
+    matching takes linear time, so a pattern like ``^(a+)+$`` cannot hang the kernel as
+    Python's backtracking ``re`` would."""
+    import re2
+
     try:
-        return re.compile(pattern)
-    except re.error:
+        return re2.compile(pattern)
+    except re2.error:
         return None
 
 
