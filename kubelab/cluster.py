@@ -367,15 +367,29 @@ class Cluster:
         return f"<kubelab.Cluster nodes={len(self.kubelets)} pods={pods} t={self.now:g}s seed={self.seed}>"
 
 
+# One call advances at most this far: c.run(1e300) would otherwise never return.
+MAX_RUN_SECONDS = 30 * 24 * 3600.0
+
+
 def _seconds(name: str, value) -> float:
     """A duration argument: a finite number >= 0 (time cannot run to infinity)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number of simulated seconds, not {type(value).__name__}")
-    if math.isnan(value) or math.isinf(value):
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int past float's range: past any span a call may run
+        seconds = math.inf if value > 0 else -math.inf
+    if math.isnan(seconds) or (math.isinf(seconds) and not isinstance(value, numbers.Integral)):
         raise ValueError(f"{name} must be a finite number of simulated seconds, not {value}")
-    if value < 0:
+    if seconds < 0:
         raise ValueError(f"{name} must be >= 0")
-    return float(value)
+    if seconds > MAX_RUN_SECONDS:
+        raise ValueError(
+            f"{name} must be at most {MAX_RUN_SECONDS:g} simulated seconds (30 days) per call, "
+            f"not {seconds:g}: an idle cluster costs about 2 s of CPU per simulated day, so run "
+            "longer spans in steps"
+        )
+    return seconds
 
 
 def _count(name: str, value) -> int:

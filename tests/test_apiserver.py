@@ -241,3 +241,24 @@ def test_an_update_that_changes_nothing_is_not_written(api):
     twice = [api.update(dict(running), user="kubelet", subresource="status") for _ in "ab"]
     assert twice[1]["metadata"]["resourceVersion"] == running["metadata"]["resourceVersion"]
     assert events == ["MODIFIED"]
+
+
+@pytest.mark.parametrize("annotation", ["{bad", "[1]", '"str"', "42"])
+def test_apply_refuses_a_last_applied_annotation_it_cannot_read(annotation):
+    """The annotation is anyone's to write; kubectl apply says it cannot build the patch."""
+    import kubelab as kl
+
+    c = kl.Cluster(nodes=0, seed=0)
+    meta = {"name": "x", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": ""}}
+    meta["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] = annotation
+    c.api.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}, user="kubectl")
+    before = c.api.store.revision
+    update = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "x"},
+        "data": {"a": "b"},
+    }
+    with pytest.raises(kl.Invalid, match="creating patch with"):
+        c.apply(update)
+    assert c.api.store.revision == before

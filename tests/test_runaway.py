@@ -147,6 +147,17 @@ def test_time_cannot_run_for_ever(bad):
     assert c.now == 0
 
 
+@pytest.mark.parametrize("huge", [1e300, 10**400, 30 * 24 * 3600 + 1])
+def test_one_call_runs_at_most_thirty_days(huge):
+    """Finite but absurd spans would cost hours of CPU: refused with the way out."""
+    c = kl.Cluster(1, seed=0)
+    with pytest.raises(ValueError, match=r"at most 2\.592e\+06 simulated seconds"):
+        c.run(huge)
+    with pytest.raises(ValueError, match="per call"):
+        c.run_until(lambda c: False, timeout=huge)
+    assert c.now == 0
+
+
 @pytest.mark.parametrize("bad", ["60", None, True, [1], 1j])
 def test_durations_must_be_numbers(bad):
     c = kl.Cluster(1, seed=0)

@@ -495,9 +495,17 @@ class APIServer:
             stored = self.create(manifest, user=user, dry_run=dry_run, strict=True)
             return stored, "created"
         last_text = (live["metadata"].get("annotations") or {}).get(LAST_APPLIED)
-        last = json.loads(last_text) if last_text else {}
-        # the patch is computed in the stored version (an autoscaling/v1 HPA becomes v2)
-        last, target = self._to_stored(rt, last), self._to_stored(rt, manifest)
+        try:  # the annotation is anyone's to write: kubectl refuses what it cannot read
+            last = (json.loads(last_text) if last_text else None) or {}
+            if not isinstance(last, dict):
+                raise ValueError(f"cannot unmarshal {type(last).__name__} into an object")
+            # the patch is computed in the stored version (an autoscaling/v1 HPA becomes v2)
+            last, target = self._to_stored(rt, last), self._to_stored(rt, manifest)
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            raise Invalid(
+                message=f"error: creating patch with:\noriginal:\n{last_text}\nmodified:\n"
+                f"{applied}for: {rt.qualified}/{meta.get('name')}: {error}"
+            ) from None
         merged = strategic_merge(copy.deepcopy(live), three_way_patch(last, target))
         merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
         candidate = self.update(merged, user=user, dry_run=True)

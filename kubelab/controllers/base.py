@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from kubelab.client.flowcontrol import ControllerRateLimiter
@@ -81,7 +82,7 @@ class Controller:
         self.rate_limiter = ControllerRateLimiter(
             self.clock, base=self.retry_base, cap=self.retry_cap
         )
-        self._queue: dict = {}
+        self._queue: OrderedDict = OrderedDict()  # keys waiting, in order; each once
         self._waiting: dict = {}  # key → Timer of its earliest delayed add
         self._drain_scheduled = False
         self._syncing, self._requeued = None, False
@@ -139,17 +140,18 @@ class Controller:
         self.enqueue((meta.get("namespace", ""), meta["name"]))
 
     def _drain(self) -> None:
+        """Sync the keys that were waiting when the drain began (later ones: the next drain).
+        A key added again while it waits is synced once, as upstream's work queue does."""
         self._drain_scheduled = False
-        batch, self._queue = self._queue, {}
-        keys = iter(batch)
-        for key in keys:
+        queue = self._queue
+        for _ in range(len(queue)):
             wait = self.client.throttle_delay()
-            if wait > 0:  # client-side throttling: the rest waits for the bucket
-                self._queue = {key: None, **dict.fromkeys(keys), **self._queue}
+            if wait > 0:  # client-side throttling: the rest waits for the bucket, in order
                 if not self._drain_scheduled:
                     self._drain_scheduled = True
                     self.clock.call_later(wait, self._drain, priority=self.priority)
                 return
+            key, _ = queue.popitem(last=False)
             self._process(key)
 
     def _process(self, key) -> None:

@@ -104,7 +104,9 @@ def _step(worker, container, container_id: str, shell: Shell, statements, i: int
             try:
                 seconds = float(sleep.group(1).rstrip("s"))
             except ValueError:
-                return  # sleep infinity
+                return  # busybox: invalid number; the script stops here
+            if not 0 <= seconds < float("inf"):  # sleep infinity (nan, negative: invalid)
+                return
             worker.clock.call_later(
                 seconds, _step, worker, container, container_id, shell, statements, i
             )

@@ -117,6 +117,7 @@ class Kubelet:
         self.crash_backoff = Backoff()
         self.pull_backoff = Backoff()
         self.workers: dict[str, PodWorker] = {}
+        self._storage_limited: dict[str, PodWorker] = {}  # the few the eviction pass measures
         self.running = False
         self.boots = 0
         self._images: dict = {}  # normalized reference → ImageSpec present on the node
@@ -257,12 +258,15 @@ class Kubelet:
             self._reported_images = tuple(self._images)
 
     def _evict_over_local_storage(self) -> None:
-        """The eviction manager's local-storage pass (its period is the heartbeat's, 10 s)."""
-        storage = None
-        for worker in self.workers.values():
-            if worker.local_limits and worker.evicted is None and not worker.phase_terminal:
-                if storage is None:
-                    storage = storage_for(self.ctx.api)
+        """The eviction manager's local-storage pass (its period is the heartbeat's, 10 s),
+        over the pods that have an emptyDir ``sizeLimit`` or ``ephemeral-storage`` limits."""
+        if not self._storage_limited:
+            return
+        storage = storage_for(self.ctx.api)
+        for uid, worker in list(self._storage_limited.items()):
+            if self.workers.get(uid) is not worker or worker.phase_terminal:
+                del self._storage_limited[uid]  # gone, replaced or finished
+            elif worker.evicted is None:
                 message = local_storage_violation(worker, storage)
                 if message is not None:
                     worker.evict(message)
@@ -308,6 +312,8 @@ class Kubelet:
                     status.get("containerStatuses") or status.get("initContainerStatuses")
                 )
                 worker = self.workers[uid] = PodWorker(self, pod, restored=restored)
+                if worker.local_limits:
+                    self._storage_limited[uid] = worker
                 worker.update(pod)
             elif pod["spec"] is not worker.pod["spec"] or (
                 pod["metadata"].get("deletionTimestamp")

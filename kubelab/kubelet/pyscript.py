@@ -54,18 +54,27 @@ class _Exit(Exception):
         self.code = code
 
 
+MAX_SCRIPT = 100_000  # characters of a python3 -c script kubelab reads; longer: cannot tell
+
+
 def exit_code(script: str, env: dict) -> int | None:
     """The code the script exits with (0 when it runs off the end); None: cannot tell."""
+    if len(script) > MAX_SCRIPT:
+        return None
     try:
         tree = ast.parse(script)
     except SyntaxError:
         return 1  # python3 reports the SyntaxError and exits 1
+    except (RecursionError, MemoryError):  # nested too deeply for this reading: cannot tell
+        return None
     names: dict = {}
     try:
         _run(tree.body, names, env)
     except _Exit as done:
-        return done.code
+        return done.code & 0xFF  # what the kernel keeps of an exit status
     except (_Unknown, TypeError, ValueError, ZeroDivisionError, KeyError, IndexError):
+        return None
+    except (RecursionError, MemoryError, OverflowError):
         return None
     return 0
 
@@ -133,7 +142,8 @@ def _call(node: ast.Call, names: dict, env: dict):
     args = [_eval(a, names, env) for a in node.args]
     if func in ("sys.exit", "exit", "quit"):
         value = args[0] if args else 0
-        raise _Exit(value if isinstance(value, int) else (0 if value is None else 1))
+        code = int(value) if isinstance(value, int) else (0 if value is None else 1)
+        raise _Exit(code)  # sys.exit(True) is 1; a message exits 1
     if func in ("os.environ.get", "os.getenv"):
         return env.get(args[0], args[1] if len(args) > 1 else None)
     if func == "print":

@@ -58,6 +58,8 @@ class Clock:
 
     def call_at(self, when: float, fn: Callable, *args, priority: int = NORMAL) -> Timer:
         """Run ``fn(*args)`` at simulated time ``when`` (never in the past)."""
+        if when != when:  # NaN would corrupt the heap's order for every later timer
+            raise ValueError(f"cannot schedule {getattr(fn, '__qualname__', fn)} at NaN")
         timer = Timer(max(when, self.now), fn, args)
         sequence = next(self._sequence)
         heapq.heappush(self._queue, (timer.when, priority, sequence, timer))
