@@ -534,3 +534,32 @@ def test_an_image_changed_again_while_the_old_process_still_stops():
     c.run(60)
     status = c.get("pod", "q")["status"]["containerStatuses"][0]
     assert status["state"].get("running") and status["restartCount"] == 1
+
+
+def _script_pod(name, command, restart="Never"):
+    image = {"sh": "busybox", "python3": "python"}.get(command[0], command[0])
+    container = {"name": "c", "image": image, "command": command}
+    spec = {"restartPolicy": restart, "containers": [container]}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
+
+
+def test_odd_scripts_never_break_the_simulation():
+    """Found in review: ``sleep nan`` used to put NaN on the clock's heap (every later timer
+    out of order), and a python3 -c too deep to read escaped c.run."""
+    c = kl.Cluster(nodes=1, seed=0)
+    c.apply(_script_pod("nan", ["sh", "-c", "sleep nan; echo done"], restart="Always"))
+    c.apply(_script_pod("deep", ["python3", "-c", "1" + "+1" * 100_000]))
+    c.apply(_script_pod("code", ["python3", "-c", "import sys; sys.exit(300)"]))
+    c.apply(_script_pod("true", ["python3", "-c", "import sys; sys.exit(True)"]))
+    c.run(60)
+    exit_codes = {
+        name: c.get("pod", name)["status"]["containerStatuses"][0]["state"]["terminated"]
+        for name in ("code", "true")
+    }
+    assert {n: s["exitCode"] for n, s in exit_codes.items()} == {"code": 44, "true": 1}
+    assert c.get("pod", "deep")["status"]["phase"] in ("Succeeded", "Failed")
+    c.apply(_script_pod("later", ["busybox", "sleep", "3600"], restart="Always"))
+    c.run(30)  # timers after a NaN used to never fire
+    assert c.get("pod", "later")["status"]["phase"] == "Running"
+    with pytest.raises(ValueError, match="NaN"):
+        c.clock.call_later(float("nan"), print)
