@@ -20,7 +20,7 @@ import collections
 import sys
 import time
 
-from workloads import even_sizes, peak_mib, running_pods, simulated_timeout
+from workloads import apply_in_steps, even_sizes, peak_mib, running_pods, simulated_timeout
 
 ZONE = "topology.kubernetes.io/zone"
 HOST = "kubernetes.io/hostname"
@@ -112,7 +112,7 @@ def main(argv=None) -> int:
     t0, c0 = time.perf_counter(), time.process_time()
     cluster = kl.Cluster(nodes=nodes, seed=args.seed)
     t1 = time.perf_counter()
-    cluster.apply([replicaset(i, n, args.mode) for i, n in enumerate(sizes)])
+    apply_in_steps(cluster, [replicaset(i, n, args.mode) for i, n in enumerate(sizes)])
     t2, c2 = time.perf_counter(), time.process_time()
     store = cluster.api.store
 

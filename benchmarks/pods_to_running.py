@@ -19,7 +19,14 @@ import argparse
 import sys
 import time
 
-from workloads import even_sizes, peak_mib, running_pods, simulated_timeout, workload
+from workloads import (
+    apply_in_steps,
+    even_sizes,
+    peak_mib,
+    running_pods,
+    simulated_timeout,
+    workload,
+)
 
 
 def main(argv=None) -> int:
@@ -42,7 +49,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     cluster = kl.Cluster(nodes=args.nodes, seed=args.seed)
     t1 = time.perf_counter()
-    cluster.apply([workload("ReplicaSet", f"bench-{i}", n) for i, n in enumerate(sizes)])
+    apply_in_steps(cluster, [workload("ReplicaSet", f"bench-{i}", n) for i, n in enumerate(sizes)])
     t2 = time.perf_counter()
     store = cluster.api.store
 

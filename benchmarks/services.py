@@ -21,7 +21,14 @@ import argparse
 import sys
 import time
 
-from workloads import even_sizes, peak_mib, running_pods, simulated_timeout, workload
+from workloads import (
+    apply_in_steps,
+    even_sizes,
+    peak_mib,
+    running_pods,
+    simulated_timeout,
+    workload,
+)
 
 
 def service(name: str) -> dict:
@@ -54,17 +61,19 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     cluster = kl.Cluster(nodes=args.nodes, seed=args.seed)
-    cluster.apply(
+    apply_in_steps(
+        cluster,
         [
             doc
             for name in names
             for doc in (service(name), workload("Deployment", name, 0, port=True))
-        ]
+        ],
     )
     cluster.run(1)
     t1 = time.perf_counter()
-    cluster.apply(
-        [workload("Deployment", name, n, port=True) for name, n in zip(names, sizes, strict=True)]
+    apply_in_steps(
+        cluster,
+        [workload("Deployment", name, n, port=True) for name, n in zip(names, sizes, strict=True)],
     )
     t2 = time.perf_counter()
     c2 = time.process_time()

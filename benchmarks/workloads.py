@@ -51,3 +51,11 @@ def simulated_timeout(pods: int) -> float:
 def peak_mib() -> float:
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def apply_in_steps(cluster, objects: list[dict]) -> None:
+    """Apply ``objects`` as a learner must past kubelab's per-apply limit: in steps."""
+    from kubelab.api.limits import MAX_DOCUMENTS
+
+    for start in range(0, len(objects), MAX_DOCUMENTS):
+        cluster.apply(objects[start : start + MAX_DOCUMENTS])
