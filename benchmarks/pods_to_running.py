@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     print(f"  apply manifests      {t2 - t1:8.2f} s wall")
     print(f"  pods to Running      {t3 - t2:8.2f} s wall   ({cluster.now:.0f} simulated s)")
     print(f"  throughput           {pods_per_s:8.0f} pods/s")
-    print(f"  API requests         {len(cluster.api.audit):8d}")
+    print(f"  API requests         {cluster.api.audit.appended:8d}")
     print(f"  peak memory          {peak_mib():8.0f} MiB")
     return 0
 

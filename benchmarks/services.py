@@ -129,7 +129,7 @@ def main(argv=None) -> int:
     )
     print(f"  scale-up CPU time     {c3 - c2:8.2f} s (wall is noisy on a shared machine)")
     print(f"  throughput            {args.pods / (t3 - t2):8.0f} pods/s")
-    print(f"  API requests          {len(cluster.api.audit):8d}")
+    print(f"  API requests          {cluster.api.audit.appended:8d}")
     print(f"  endpoint writes       {writes:8d}")
     print(f"  peak memory           {peak_mib():8.0f} MiB")
     return 0

@@ -19,6 +19,8 @@ Examples
 >>> clock.now = 75
 >>> [row[0] for row in log.trim()]  # rows 60 s old or older are gone
 [20, 30]
+>>> log.appended  # every row ever appended (an audit log's request count)
+4
 >>> log.keep_all().window is None
 True
 """
@@ -57,9 +59,11 @@ class RingLog(deque):
     ):
         super().__init__()
         self.clock, self.window, self.max_rows, self.on_drop = clock, window, max_rows, on_drop
+        self.appended = 0  # rows ever appended, kept or dropped (an audit log's request count)
 
     def append(self, row: tuple) -> None:
         super().append(row)
+        self.appended += 1
         if self.max_rows is not None and len(self) > self.max_rows:
             self._drop()
         if self.window is not None and self[0][0] <= self.clock.now - self.window:
@@ -97,4 +101,5 @@ class RingLog(deque):
 def _restore(rows, clock, window, max_rows, on_drop) -> RingLog:
     log = RingLog(clock, window, max_rows, on_drop)
     log.extend(rows)
+    log.appended = len(rows)
     return log
