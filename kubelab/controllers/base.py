@@ -43,7 +43,7 @@ from kubelab.client.flowcontrol import ControllerRateLimiter
 from kubelab.errors import KubelabError
 from kubelab.sim import NORMAL, Clock, rng
 
-__all__ = ["Context", "Controller"]
+__all__ = ["Context", "Controller", "only_status_changed"]
 
 
 @dataclass
@@ -55,6 +55,22 @@ class Context:
     informers: object
     seed: int = 0
     config: dict = field(default_factory=dict)
+
+
+def only_status_changed(old: dict, new: dict, meta_keys: tuple[str, ...]) -> bool:
+    """Whether an update left ``spec`` and the named ``metadata`` fields alone: a controller's
+    own status write, which its informer handler skips.
+
+    Examples
+    --------
+    >>> a = {"spec": {"replicas": 1}, "metadata": {"labels": {"app": "web"}}, "status": {}}
+    >>> only_status_changed(a, {**a, "status": {"replicas": 1}}, ("labels",))
+    True
+    >>> only_status_changed(a, {**a, "metadata": {"labels": {}}}, ("labels",))
+    False
+    """
+    om, nm = old["metadata"], new["metadata"]
+    return old.get("spec") == new.get("spec") and all(om.get(k) == nm.get(k) for k in meta_keys)
 
 
 class Controller:

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from kubelab.api import cron
 from kubelab.api.meta import EPOCH, controller_ref, owner_reference, parse_time, timestamp
-from kubelab.controllers.base import Controller
+from kubelab.controllers.base import Controller, only_status_changed
 from kubelab.controllers.job import is_job_finished
 from kubelab.errors import AlreadyExists, KubelabError, NotFound
 
@@ -102,9 +102,7 @@ class CronJobController(Controller):
         )
 
     def _cronjob_updated(self, old: dict, new: dict) -> None:
-        if old.get("spec") == new.get("spec") and old["metadata"].get("labels") == new[
-            "metadata"
-        ].get("labels"):
+        if only_status_changed(old, new, ("labels",)):
             return  # our own status write
         self.enqueue_object(new)
 

@@ -37,7 +37,7 @@ import contextlib
 
 from kubelab.api.indexes import format_indexes, indexes_set
 from kubelab.api.meta import controller_ref, get_condition, owner_reference, parse_time, timestamp
-from kubelab.controllers.base import Controller
+from kubelab.controllers.base import Controller, only_status_changed
 from kubelab.controllers.job_policy import (
     COMPLETION_INDEX,
     FAILURE_COUNT,
@@ -111,10 +111,7 @@ class JobController(Controller):
 
     # -- events ------------------------------------------------------------------------------
     def _job_updated(self, old: dict, new: dict) -> None:
-        om, nm = old["metadata"], new["metadata"]
-        if old.get("spec") == new.get("spec") and all(
-            om.get(k) == nm.get(k) for k in ("labels", "deletionTimestamp", "finalizers")
-        ):
+        if only_status_changed(old, new, ("labels", "deletionTimestamp", "finalizers")):
             return  # our own status write
         self.enqueue_object(new)
 

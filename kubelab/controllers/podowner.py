@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from kubelab.api.meta import controller_ref
+from kubelab.controllers.base import only_status_changed
 from kubelab.controllers.podcontrol import is_pod_ready, owner_selector, resolve_controller
 
 __all__ = ["PodOwnerHandlers"]
@@ -35,10 +36,7 @@ class PodOwnerHandlers:
         return owner_selector(owner)
 
     def owner_updated(self, old: dict, new: dict) -> None:
-        om, nm = old["metadata"], new["metadata"]
-        if old.get("spec") == new.get("spec") and all(
-            om.get(k) == nm.get(k) for k in ("labels", "annotations", "deletionTimestamp")
-        ):
+        if only_status_changed(old, new, ("labels", "annotations", "deletionTimestamp")):
             return  # our own status write
         self.enqueue_object(new)
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from kubelab.api import labels
 from kubelab.api.meta import controller_ref, owner_reference, set_condition
-from kubelab.controllers.base import Controller
+from kubelab.controllers.base import Controller, only_status_changed
 from kubelab.controllers.podcontrol import (
     BURST_REPLICAS,
     SLOW_START_INITIAL_BATCH,
@@ -86,11 +86,8 @@ class ReplicaSetController(Controller):
         )
 
     def _owner_updated(self, old: dict, new: dict) -> None:
-        om, nm = old["metadata"], new["metadata"]
-        if old.get("spec") == new.get("spec") and all(
-            om.get(k) == nm.get(k)
-            for k in ("labels", "deletionTimestamp", "ownerReferences", "finalizers")
-        ):
+        meta = ("labels", "deletionTimestamp", "ownerReferences", "finalizers")
+        if only_status_changed(old, new, meta):
             return  # our own status write: nothing to do
         self.enqueue_object(new)
 
